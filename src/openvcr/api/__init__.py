@@ -1,0 +1,1 @@
+"""The HTTP edge: app factory, authentication, error mapping, middleware, router wiring."""

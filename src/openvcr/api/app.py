@@ -1,0 +1,90 @@
+"""The application factory: one FastAPI app serving every HTTP face of OpenVCR."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+
+from openvcr import __version__
+from openvcr.api.context import AppContext
+from openvcr.api.errors import install_error_handlers
+from openvcr.api.observability import REGISTRY, RequestContextMiddleware, configure_logging
+from openvcr.api.ratelimit import RateLimiter
+from openvcr.api.responses import FastJSONResponse
+from openvcr.authority.factory import build_gateway
+from openvcr.authority.gateway import SrcGateway
+from openvcr.config import Settings, get_settings
+from openvcr.store.db import Database
+
+API_DESCRIPTION = """
+OpenVCR serves the **VCR API v1**: register sales, prepayments and refunds with Armenia's State Revenue
+Committee and get fiscal receipts. Authenticate every call with the `X-API-KEY` header.
+
+Errors use HTTP status codes and one JSON envelope:
+`{"error": "...", "issues": [{"path": [...], "message": "...", "code": "..."}], "requestId": "..."}`.
+
+Localized names take `{"value": {"hy": ..., "ru"?: ..., "en"?: ...}, "localizationStrategy": ...}`:
+with `transliteration` a missing `ru`/`en` is filled by Armenian→Cyrillic / Armenian→Latin
+transliteration of `hy`; with `translation` the given translations are kept and a missing one falls back to
+transliteration (no machine translation is done).
+"""
+
+
+def _routers() -> list[APIRouter]:
+    from openvcr.catalog.api import router as catalog_router
+    from openvcr.registers.api import router as registers_router
+
+    return [registers_router, catalog_router]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    gateway: SrcGateway | None = None,
+    configure_logs: bool = False,
+) -> FastAPI:
+    """Build the app. Tests pass their own database and gateway; ``openvcr serve`` passes neither."""
+    settings = settings or get_settings()
+    if configure_logs:
+        configure_logging(settings.log_level)
+    db = db or Database(settings.database_url)
+    gateway = gateway or build_gateway(settings)
+    ctx = AppContext(
+        settings=settings,
+        db=db,
+        gateway=gateway,
+        limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+    )
+    app = FastAPI(
+        title="OpenVCR",
+        version=__version__,
+        description=API_DESCRIPTION,
+        default_response_class=FastJSONResponse,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    for router in _routers():
+        app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        with ctx.db.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return {"status": "ok"}
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """Entry point for uvicorn workers (``factory=True``): settings come from the environment."""
+    return create_app(configure_logs=True)

@@ -1,0 +1,1 @@
+"""The catalog: cashiers, departments, offers and the classifier search."""

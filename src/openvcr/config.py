@@ -1,0 +1,78 @@
+"""The one Settings object: the only place that reads the environment.
+
+Every setting has the prefix ``OPENVCR_`` (``OPENVCR_DATABASE_URL``, ``OPENVCR_SRC_MODE`` …). Secrets are
+``SecretStr``. Insecure development defaults are refused when ``OPENVCR_ENVIRONMENT=production``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_MASTER_KEY = "openvcr-development-master-key-do-not-use-in-production"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of one OpenVCR process."""
+
+    model_config = SettingsConfigDict(env_prefix="OPENVCR_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///./openvcr.db"
+
+    # HTTP
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    public_url: str = "http://127.0.0.1:8000"
+    log_level: str = "info"
+
+    # API keys
+    rate_limit_per_second: float = 200.0
+    rate_limit_burst: int = 400
+    key_rotation_overlap_seconds: int = 86_400
+    idempotency_retention_hours: int = 48
+
+    # Encryption of register signing keys at rest.
+    master_key: SecretStr = SecretStr(DEV_MASTER_KEY)
+
+    # Tax authority (SRC e-HDM)
+    src_mode: Literal["sandbox", "remote"] = "sandbox"
+    src_url: str = "https://ecrm.taxservice.am/taxsystem-rs-vcr"
+    src_cert: Path | None = None
+    src_key: Path | None = None
+    src_key_passphrase: SecretStr | None = None
+    src_p12: Path | None = None
+    src_p12_passphrase: SecretStr | None = None
+    src_ca: Path | None = None
+    src_timeout_seconds: float = 15.0
+    src_connect_timeout_seconds: float = 5.0
+    src_language: Literal["hy", "en", "ru"] = "hy"
+    src_seq_policy: Literal["increasing", "strict"] = "increasing"
+    sandbox_state_dir: Path | None = None
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.environment == "production" and self.master_key.get_secret_value() == DEV_MASTER_KEY:
+            raise ValueError("OPENVCR_MASTER_KEY must be set to a secret value in production")
+        return self
+
+    def sandbox_state_path(self) -> Path:
+        """Where the in-process SRC sandbox keeps its state (next to a SQLite database by default)."""
+        if self.sandbox_state_dir is not None:
+            return self.sandbox_state_dir
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            db_path = Path(self.database_url[len(prefix) :])
+            return db_path.parent / (db_path.name + ".sandbox")
+        return Path("./openvcr-data/sandbox")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,112 @@
+"""The domain error hierarchy. Stable codes; mapped to HTTP once, in ``openvcr.api.errors``.
+
+::
+
+    OpenVCRError
+    ├── ValidationFailed            bad input (400), with per-field issues
+    ├── NotAuthenticated            no / unknown / revoked credentials (401)
+    ├── Forbidden                   authenticated, but not allowed (403)
+    ├── NotFound                    unknown resource, or another register's (404)
+    ├── Conflict                    state conflict: duplicate, already refunded, idempotency mismatch (409)
+    ├── RateLimited                 too many requests (429)
+    ├── AuthorityUnavailable        the tax authority could not be reached; nothing recorded (503)
+    ├── AuthorityRefused            the tax authority rejected the document (400/409 by cause)
+    └── JournalError                a broken journal rule (500: never the caller's fault)
+        ├── CounterGapError
+        ├── ChainBrokenError
+        └── SignatureInvalidError
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem with one field of the input."""
+
+    path: tuple[str | int, ...]
+    message: str
+    code: str = "invalid"
+
+
+class OpenVCRError(Exception):
+    """Base of every error OpenVCR raises on purpose."""
+
+    code: str = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationFailed(OpenVCRError):
+    code = "validation_failed"
+
+    def __init__(self, message: str, issues: Sequence[Issue] = ()) -> None:
+        super().__init__(message)
+        self.issues = tuple(issues)
+
+    @classmethod
+    def at(cls, path: Sequence[str | int], message: str, code: str = "invalid") -> ValidationFailed:
+        """A validation failure of exactly one field."""
+        return cls(message, [Issue(tuple(path), message, code)])
+
+
+class NotAuthenticated(OpenVCRError):
+    code = "unauthorized"
+
+
+class Forbidden(OpenVCRError):
+    code = "forbidden"
+
+
+class NotFound(OpenVCRError):
+    code = "not_found"
+
+
+class Conflict(OpenVCRError):
+    code = "conflict"
+
+
+class RateLimited(OpenVCRError):
+    code = "rate_limited"
+
+    def __init__(self, retry_after_seconds: int, message: str = "Too many requests") -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class AuthorityUnavailable(OpenVCRError):
+    """The tax authority could not be reached before anything was registered: safe to retry."""
+
+    code = "authority_unavailable"
+
+
+class AuthorityRefused(OpenVCRError):
+    """The tax authority answered and refused the request (its code and localized text preserved)."""
+
+    code = "authority_refused"
+
+    def __init__(self, message: str, authority_code: int, authority_message: str) -> None:
+        super().__init__(message)
+        self.authority_code = authority_code
+        self.authority_message = authority_message
+
+
+class JournalError(OpenVCRError):
+    code = "journal_error"
+
+
+class CounterGapError(JournalError):
+    code = "counter_gap"
+
+
+class ChainBrokenError(JournalError):
+    code = "chain_broken"
+
+
+class SignatureInvalidError(JournalError):
+    code = "signature_invalid"

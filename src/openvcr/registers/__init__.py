@@ -1,0 +1,1 @@
+"""Registers (VCRs), their API keys, the bootstrap of a sandbox register, and the fiscal journal."""

@@ -1,0 +1,71 @@
+"""Domain types of registers and API keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCOPES: tuple[str, ...] = (
+    "account:read",
+    "catalog:read",
+    "catalog:write",
+    "sales:read",
+    "sales:write",
+    "prepayments:read",
+    "prepayments:write",
+)
+
+TAX_REGIMES: dict[str, int] = {"vat": 1, "vat_exempt": 2, "turnover_tax": 3, "micro_enterprise": 7}
+"""API tax regime → SRC code. The order is the order of departments created at ``init`` (VAT first)."""
+
+REGIME_BY_CODE: dict[int, str] = {code: name for name, code in TAX_REGIMES.items()}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: one API key of one register."""
+
+    key_id: int
+    prefix: str
+    register_id: int
+    entity_id: int
+    scopes: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Register:
+    id: int
+    entity_id: int
+    kind: str
+    crn: str | None
+    sn: str | None
+    mode: str
+    trading_platform_name: str
+    authority_status: str
+    tin: str
+    entity_name: str
+    address: str | None
+    taxpayer_name: str | None
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A freshly created API key: the only moment its secret is known."""
+
+    id: int
+    key: str
+    prefix: str
+    register_id: int
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    id: int
+    prefix: str
+    register_id: int
+    name: str | None
+    scopes: tuple[str, ...]
+    created_at: int
+    last_used_at: int | None
+    expires_at: int | None
+    revoked_at: int | None
