@@ -42,6 +42,7 @@ def _violations(path: Path) -> list[str]:
         for name in names:
             if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN_MODULES):
                 found.append(f"{path.name}:{node.lineno} imports {name}")
+                break
         if (
             isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Name)
