@@ -11,6 +11,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+sandbox_app = typer.Typer(help="Run tax-authority sandboxes (SRC e-HDM, aTAX) for development and tests.")
+app.add_typer(sandbox_app, name="sandbox", no_args_is_help=True)
+
 # --- sub-command groups of the domain packages (one line each) ---
 
 
