@@ -1,1 +1,125 @@
-"""Tables of the vsdc domain."""
+"""Tables of the vsdc domain, and the generic outbox used to deliver documents after commit.
+
+- ``vsdc_ca``: the V-SDC certificate authority (one row; its key encrypted under the master key).
+- ``vsdc_taxpayers``: the V-SDC configuration of a business entity (rates of slots A/B/C/D, invoice total).
+- ``vsdc_devices``: a V-SDC device (MCR) = one ``registers`` row of kind ``vsdc``: its client certificate,
+  signing key, counter key, counters and chain head. Counters are moved only by ``UPDATE … RETURNING``.
+- ``vsdc_invoices``: every signed invoice (unique per device and ``ino``) with its signed bytes and the
+  response given, for idempotent replay and the verification page.
+- ``outbox_messages`` / ``outbox_attempts``: one row per message to deliver (unique idempotency key), one row
+  per delivery attempt (see ``openvcr.authority.outbox``). Generic; kept here because the V-SDC is its first
+  user.
+"""
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from openvcr.store.schema.base import metadata
+
+vsdc_ca = Table(
+    "vsdc_ca",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cert_pem", Text, nullable=False),
+    Column("key_enc", LargeBinary, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+vsdc_taxpayers = Table(
+    "vsdc_taxpayers",
+    metadata,
+    Column("entity_id", Integer, ForeignKey("business_entities.id"), primary_key=True),
+    Column("rate_a", Numeric(12, 6), nullable=False),
+    Column("rate_b", Numeric(12, 6), nullable=False),
+    Column("rate_c", Numeric(12, 6), nullable=False),
+    Column("rate_d", Numeric(12, 6), nullable=False),
+    Column("total_invoices", BigInteger, nullable=False, server_default="0"),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+vsdc_devices = Table(
+    "vsdc_devices",
+    metadata,
+    Column("register_id", Integer, ForeignKey("registers.id"), primary_key=True),
+    Column("entity_id", Integer, ForeignKey("business_entities.id"), nullable=False),
+    Column("mcr", String(32), nullable=False, unique=True),
+    Column("cert_serial", String(64), nullable=False, unique=True),  # lower-case hex
+    Column("cert_pem", Text, nullable=False),
+    Column("signing_key_enc", LargeBinary, nullable=False),
+    Column("public_key_pem", Text, nullable=False),
+    Column("counter_key_enc", LargeBinary, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    # Counters after the last signed invoice.
+    Column("invoice_count", BigInteger, nullable=False, server_default="0"),
+    Column("count_ns", BigInteger, nullable=False, server_default="0"),
+    Column("count_nr", BigInteger, nullable=False, server_default="0"),
+    Column("count_ps", BigInteger, nullable=False, server_default="0"),
+    Column("count_pr", BigInteger, nullable=False, server_default="0"),
+    Column("count_ts", BigInteger, nullable=False, server_default="0"),
+    Column("count_tr", BigInteger, nullable=False, server_default="0"),
+    Column("sales_total", Numeric(18, 2), nullable=False, server_default="0"),
+    Column("refund_total", Numeric(18, 2), nullable=False, server_default="0"),
+    Column("sales_tax_total", Numeric(18, 2), nullable=False, server_default="0"),
+    Column("refund_tax_total", Numeric(18, 2), nullable=False, server_default="0"),
+    # SHA-256 (hex) of the last invoice's signature: the chain head ('' before the first invoice).
+    Column("chain_head", String(64), nullable=False, server_default=""),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+vsdc_invoices = Table(
+    "vsdc_invoices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("register_id", Integer, ForeignKey("registers.id"), nullable=False),
+    Column("entity_id", Integer, ForeignKey("business_entities.id"), nullable=False),
+    Column("ino", String(32), nullable=False),
+    Column("invoice_count", BigInteger, nullable=False),
+    Column("request_digest", String(64), nullable=False),  # SHA-256 hex of the normalized request
+    Column("signed_bytes", LargeBinary, nullable=False),
+    Column("signature", Text, nullable=False),  # Base64
+    Column("internal_data", Text, nullable=False),  # Base64
+    Column("response", Text, nullable=False),  # the JSON response given (for replay)
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("register_id", "ino", name="uq_vsdc_invoices_register_ino"),
+)
+
+outbox_messages = Table(
+    "outbox_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(64), nullable=False),
+    Column("key", String(200), nullable=False, unique=True),  # the idempotency key sent to the receiver
+    Column("payload", Text, nullable=False),  # JSON
+    Column("status", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("locked_until", BigInteger, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("delivered_at", BigInteger, nullable=True),
+)
+Index("ix_outbox_messages_status_next", outbox_messages.c.status, outbox_messages.c.next_attempt_at)
+
+outbox_attempts = Table(
+    "outbox_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", Integer, ForeignKey("outbox_messages.id"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger, nullable=True),
+    Column("outcome", String(16), nullable=False),  # started | delivered | retry | failed
+    Column("error", Text, nullable=True),
+    UniqueConstraint("message_id", "attempt", name="uq_outbox_attempts_message_attempt"),
+)
