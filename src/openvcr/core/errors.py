@@ -12,9 +12,16 @@
     ├── AuthorityUnavailable        the tax authority could not be reached; nothing recorded (503)
     ├── AuthorityRefused            the tax authority rejected the document (400/409 by cause)
     └── JournalError                a broken journal rule (500: never the caller's fault)
-        ├── CounterGapError
-        ├── ChainBrokenError
-        └── SignatureInvalidError
+        ├── CounterGapError             a number is missing (or the counters do not match the number)
+        ├── ChainBrokenError            prev_hash is not the previous entry's hash
+        ├── SignatureInvalidError       the signature does not verify (or another key signed)
+        ├── EntryOrderError             a number repeats or comes out of order
+        ├── ContentAlteredError         the content does not hash to the entry's recorded hash
+        ├── CountersShrinkError         a counter went down (counters only grow)
+        ├── CountersMismatchError       the counters do not follow from the previous ones and the entry
+        ├── MalformedEntryError         an entry or export line that cannot be read
+        ├── InvalidDeltaError           a counters change that breaks a rule (negative, float, money on training)
+        └── DuplicateDocumentError      the document is already in the journal
 """
 
 from __future__ import annotations
@@ -97,7 +104,14 @@ class AuthorityRefused(OpenVCRError):
 
 
 class JournalError(OpenVCRError):
+    """A broken journal rule; ``number`` is the entry it concerns (when known), ``register_id`` its register."""
+
     code = "journal_error"
+
+    def __init__(self, message: str, *, register_id: int | None = None, number: int | None = None) -> None:
+        super().__init__(message)
+        self.register_id = register_id
+        self.number = number
 
 
 class CounterGapError(JournalError):
@@ -110,3 +124,31 @@ class ChainBrokenError(JournalError):
 
 class SignatureInvalidError(JournalError):
     code = "signature_invalid"
+
+
+class EntryOrderError(JournalError):
+    code = "entry_order"
+
+
+class ContentAlteredError(JournalError):
+    code = "content_altered"
+
+
+class CountersShrinkError(JournalError):
+    code = "counters_shrink"
+
+
+class CountersMismatchError(JournalError):
+    code = "counters_mismatch"
+
+
+class MalformedEntryError(JournalError):
+    code = "malformed_entry"
+
+
+class InvalidDeltaError(JournalError):
+    code = "invalid_delta"
+
+
+class DuplicateDocumentError(JournalError):
+    code = "duplicate_document"

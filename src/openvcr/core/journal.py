@@ -1,0 +1,578 @@
+"""The fiscal journal's rules: entries, counters, hashes, and the streaming verifier. Pure.
+
+Rules:
+- Every fiscal document of a register is one journal entry. Entries of a register are numbered 1, 2, 3 …:
+  no gap, no repeat, no reordering.
+- An entry's signed content is the canonical bytes (``core.canonical``) of::
+
+      {"version": 1, "register": <int>, "number": <int>, "type": <doc type>, "ref": <document reference>,
+       "body": <the document, every amount a decimal string>, "counters": <snapshot after this entry>,
+       "prev_hash": <hex>, "time": <ms since epoch>, "key_id": <hex>}
+
+- ``hash`` = lower-case hex SHA-256 of the content bytes. The first entry's ``prev_hash`` is 64 zeros
+  (``GENESIS_HASH``); every other entry's is the previous entry's hash.
+- ``signature`` = ECDSA P-256 / SHA-256 (DER) of the content bytes by the register's key (``core.signing``).
+- Counters only grow. ``documents`` equals the entry number; ``by_type[type]`` grows by exactly one per
+  entry; money counters grow by the (non-negative) amounts of the document. A training or pro-forma document
+  (``moves_money=False``) counts as a document and in ``non_fiscal`` but never moves a money counter.
+- The verifier reads entries in journal order and stops at the FIRST broken entry, raising the error of the
+  rule it breaks: ``MalformedEntryError`` (unreadable), ``CounterGapError`` (a number missing),
+  ``EntryOrderError`` (a number repeated or out of order), ``ChainBrokenError`` (``prev_hash`` is not the
+  previous entry's hash), ``ContentAlteredError`` (the content does not hash to the recorded hash),
+  ``SignatureInvalidError`` (the signature does not verify, or another key signed), ``CountersShrinkError``
+  (a counter went down), ``CountersMismatchError`` (counters that do not follow from the previous ones).
+  Checks of one entry run in that order. Signatures are verified in worker threads (the cryptography
+  library releases the GIL), the other rules in order in the caller's thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal, DecimalException
+from enum import StrEnum
+from functools import cached_property
+from types import MappingProxyType
+from typing import Any
+
+from openvcr.core.canonical import CanonicalError, canonical_bytes, parse
+from openvcr.core.errors import (
+    ChainBrokenError,
+    ContentAlteredError,
+    CounterGapError,
+    CountersMismatchError,
+    CountersShrinkError,
+    EntryOrderError,
+    InvalidDeltaError,
+    JournalError,
+    MalformedEntryError,
+    SignatureInvalidError,
+)
+from openvcr.core.money import CENT, MoneyError, money
+from openvcr.core.signing import PublicKey
+
+FORMAT_VERSION = 1
+GENESIS_HASH = "0" * 64
+MAX_REF_LENGTH = 100
+
+
+class DocType(StrEnum):
+    """Kinds of fiscal documents that enter the journal (new kinds are added here)."""
+
+    SALE = "sale"
+    SALE_REFUND = "sale_refund"
+    PREPAYMENT = "prepayment"
+    PREPAYMENT_REFUND = "prepayment_refund"
+    VSDC_INVOICE = "vsdc_invoice"
+
+
+DOC_TYPES: frozenset[str] = frozenset(t.value for t in DocType)
+
+MONEY_FIELDS: tuple[str, ...] = (
+    "sales_total",
+    "sale_refunds_total",
+    "prepayments_total",
+    "prepayment_refunds_total",
+    "vat_total",
+    "vat_refunds_total",
+)
+"""The money counters of ``Counters`` (AMD, 2 decimals), in their canonical order."""
+
+_ZERO = Decimal("0.00")
+
+
+def _amount(name: str, value: object) -> Decimal:
+    try:
+        result = money(value)
+    except MoneyError as exc:
+        raise InvalidDeltaError(f"counters delta {name}: {exc}") from exc
+    if result < 0:
+        raise InvalidDeltaError(f"counters delta {name} is negative ({result}): counters only grow")
+    return result
+
+
+@dataclass(frozen=True)
+class CountersDelta:
+    """How one document moves the counters. Amounts are non-negative Decimals (AMD, ≤ 2 decimals).
+
+    A sale refund (or a V-SDC refund invoice) moves ``sale_refunds`` / ``vat_refunds``; a training or
+    pro-forma document is ``moves_money=False`` and must carry no amounts.
+    """
+
+    sales: Decimal = _ZERO
+    sale_refunds: Decimal = _ZERO
+    prepayments: Decimal = _ZERO
+    prepayment_refunds: Decimal = _ZERO
+    vat: Decimal = _ZERO
+    vat_refunds: Decimal = _ZERO
+    moves_money: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("sales", "sale_refunds", "prepayments", "prepayment_refunds", "vat", "vat_refunds"):
+            object.__setattr__(self, name, _amount(name, getattr(self, name)))
+        if not self.moves_money and any(self.amounts()):
+            raise InvalidDeltaError("a training or pro-forma document never moves money counters")
+
+    def amounts(self) -> tuple[Decimal, ...]:
+        """The amounts in the order of ``MONEY_FIELDS``."""
+        return (self.sales, self.sale_refunds, self.prepayments, self.prepayment_refunds, self.vat, self.vat_refunds)
+
+    @classmethod
+    def sale(cls, total: Decimal, vat: Decimal = _ZERO) -> CountersDelta:
+        return cls(sales=total, vat=vat)
+
+    @classmethod
+    def sale_refund(cls, total: Decimal, vat: Decimal = _ZERO) -> CountersDelta:
+        return cls(sale_refunds=total, vat_refunds=vat)
+
+    @classmethod
+    def prepayment(cls, amount: Decimal) -> CountersDelta:
+        return cls(prepayments=amount)
+
+    @classmethod
+    def prepayment_refund(cls, amount: Decimal) -> CountersDelta:
+        return cls(prepayment_refunds=amount)
+
+    @classmethod
+    def non_fiscal(cls) -> CountersDelta:
+        """A training or pro-forma document: counted, never moving money."""
+        return cls(moves_money=False)
+
+
+def _frozen_map(values: Mapping[str, int]) -> Mapping[str, int]:
+    return MappingProxyType(dict(sorted(values.items())))
+
+
+@dataclass(frozen=True)
+class Counters:
+    """The register's counters after an entry (a snapshot; a new one per entry, never changed in place)."""
+
+    documents: int = 0
+    by_type: Mapping[str, int] = field(default_factory=lambda: _frozen_map({}))
+    non_fiscal: int = 0
+    sales_total: Decimal = _ZERO
+    sale_refunds_total: Decimal = _ZERO
+    prepayments_total: Decimal = _ZERO
+    prepayment_refunds_total: Decimal = _ZERO
+    vat_total: Decimal = _ZERO
+    vat_refunds_total: Decimal = _ZERO
+
+    def apply(self, doc_type: str, delta: CountersDelta) -> Counters:
+        """The counters after one more document of ``doc_type`` moving them by ``delta``."""
+        if doc_type not in DOC_TYPES:
+            raise InvalidDeltaError(f"unknown document type {doc_type!r}; known: {', '.join(sorted(DOC_TYPES))}")
+        by_type = dict(self.by_type)
+        by_type[doc_type] = by_type.get(doc_type, 0) + 1
+        if not delta.moves_money:
+            return Counters(
+                self.documents + 1,
+                _frozen_map(by_type),
+                self.non_fiscal + 1,
+                *self.money(),
+            )
+        return Counters(
+            self.documents + 1,
+            _frozen_map(by_type),
+            self.non_fiscal,
+            *(a + b for a, b in zip(self.money(), delta.amounts(), strict=True)),
+        )
+
+    def money(self) -> tuple[Decimal, ...]:
+        """The money counters in the order of ``MONEY_FIELDS``."""
+        return (
+            self.sales_total,
+            self.sale_refunds_total,
+            self.prepayments_total,
+            self.prepayment_refunds_total,
+            self.vat_total,
+            self.vat_refunds_total,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON values (amounts as decimal strings with 2 decimals)."""
+        out: dict[str, Any] = {
+            "documents": self.documents,
+            "by_type": dict(self.by_type),
+            "non_fiscal": self.non_fiscal,
+        }
+        for name, value in zip(MONEY_FIELDS, self.money(), strict=True):
+            out[name] = format(value.quantize(CENT), "f")
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any) -> Counters:
+        """Parse ``to_json`` output; ``MalformedEntryError`` when it is not well formed."""
+        try:
+            documents = data["documents"]
+            by_type = data["by_type"]
+            non_fiscal = data["non_fiscal"]
+            amounts = [Decimal(data[name]) for name in MONEY_FIELDS]
+        except (KeyError, TypeError, DecimalException) as exc:
+            raise MalformedEntryError(f"counters are not well formed: {exc!r}") from exc
+        if (
+            type(documents) is not int
+            or type(non_fiscal) is not int
+            or not isinstance(by_type, dict)
+            or not all(type(k) is str and type(v) is int for k, v in by_type.items())
+            or not all(type(data[name]) is str and a.is_finite() for name, a in zip(MONEY_FIELDS, amounts, strict=True))
+        ):
+            raise MalformedEntryError("counters are not well formed")
+        return cls(documents, _frozen_map(by_type), non_fiscal, *amounts)
+
+
+def entry_content(
+    *,
+    register_id: int,
+    number: int,
+    doc_type: str,
+    doc_ref: str,
+    body: Mapping[str, Any],
+    counters: Counters,
+    prev_hash: str,
+    time_ms: int,
+    key_id: str,
+) -> dict[str, Any]:
+    """The signed content of an entry, as a mapping (see the module rules)."""
+    return {
+        "version": FORMAT_VERSION,
+        "register": register_id,
+        "number": number,
+        "type": doc_type,
+        "ref": doc_ref,
+        "body": body,
+        "counters": counters.to_json(),
+        "prev_hash": prev_hash,
+        "time": time_ms,
+        "key_id": key_id,
+    }
+
+
+def content_bytes(content: Mapping[str, Any]) -> bytes:
+    """The canonical bytes of an entry's content; ``MalformedEntryError`` when it has no canonical form."""
+    try:
+        return canonical_bytes(content)
+    except CanonicalError as exc:
+        raise MalformedEntryError(f"the entry has no canonical form: {exc}") from exc
+
+
+def entry_hash(data: bytes) -> str:
+    """The hex SHA-256 of an entry's content bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_doc_ref(doc_ref: str) -> None:
+    if not isinstance(doc_ref, str) or not doc_ref or len(doc_ref) > MAX_REF_LENGTH:
+        raise MalformedEntryError(f"a document reference is a non-empty string of ≤ {MAX_REF_LENGTH} characters")
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One signed journal entry: the content bytes as signed, their hash and the signature."""
+
+    register_id: int
+    number: int
+    doc_type: str
+    doc_ref: str
+    time_ms: int
+    prev_hash: str
+    hash: str
+    key_id: str
+    counters: Counters
+    content: bytes
+    signature: bytes
+
+    @cached_property
+    def body(self) -> Any:
+        """The document as it was signed (amounts are decimal strings)."""
+        return parse(self.content)["body"]
+
+
+# --- verification -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawEntry:
+    """One entry as a verifier receives it: the parsed content, its canonical bytes, the recorded hash
+    (``None`` when the source records none) and the signature."""
+
+    content: Any
+    data: bytes
+    recorded_hash: str | None
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class VerifiedJournal:
+    """What a successful verification of one register's journal established."""
+
+    register_id: int
+    entries: int
+    last_hash: str
+    counters: Counters
+
+
+_INT = int
+
+
+def _check_shape(content: Any) -> None:
+    if not isinstance(content, dict):
+        raise MalformedEntryError("an entry is a JSON object")
+    for name, kind in (
+        ("version", _INT),
+        ("register", _INT),
+        ("number", _INT),
+        ("type", str),
+        ("ref", str),
+        ("prev_hash", str),
+        ("time", _INT),
+        ("key_id", str),
+        ("counters", dict),
+        ("body", dict),
+    ):
+        if type(content.get(name)) is not kind:
+            raise MalformedEntryError(f"entry field {name!r} is missing or not a {kind.__name__}")
+    if content["version"] != FORMAT_VERSION:
+        raise MalformedEntryError(f"unknown entry version {content['version']}")
+
+
+def _check_counters(previous: Counters, current: Counters, number: int, doc_type: str, register_id: int) -> None:
+    where = {"register_id": register_id, "number": number}
+    for name, before, after in zip(MONEY_FIELDS, previous.money(), current.money(), strict=True):
+        if after < before:
+            raise CountersShrinkError(f"entry #{number}: counter {name} went down from {before} to {after}", **where)
+    if current.non_fiscal < previous.non_fiscal:
+        raise CountersShrinkError(f"entry #{number}: counter non_fiscal went down", **where)
+    for key, value in previous.by_type.items():
+        if current.by_type.get(key, 0) < value:
+            raise CountersShrinkError(f"entry #{number}: documents of type {key!r} went down", **where)
+    if current.documents != number:
+        raise CountersMismatchError(
+            f"entry #{number}: counters count {current.documents} documents, not {number}", **where
+        )
+    for key in set(previous.by_type) | set(current.by_type):
+        expected = previous.by_type.get(key, 0) + (1 if key == doc_type else 0)
+        if current.by_type.get(key, 0) != expected:
+            raise CountersMismatchError(
+                f"entry #{number}: documents of type {key!r} should be {expected}, not {current.by_type.get(key, 0)}",
+                **where,
+            )
+    if current.non_fiscal not in (previous.non_fiscal, previous.non_fiscal + 1):
+        raise CountersMismatchError(f"entry #{number}: non_fiscal jumped by more than one", **where)
+    if current.non_fiscal == previous.non_fiscal + 1 and current.money() != previous.money():
+        raise CountersMismatchError(f"entry #{number}: a training or pro-forma document moved money counters", **where)
+
+
+class _SignatureBatches:
+    """Signature checks in worker threads, in batches; results are read back in order."""
+
+    def __init__(self, key: PublicKey, executor: ThreadPoolExecutor | None, batch_size: int) -> None:
+        self._key = key
+        self._executor = executor
+        self._batch_size = batch_size
+        self._batch: list[tuple[int, bytes, bytes]] = []
+        self._pending: deque[Future[int | None]] = deque()
+        self._max_pending = 4
+
+    def _check(self, batch: list[tuple[int, bytes, bytes]]) -> int | None:
+        verify = self._key.verify_digest
+        for number, digest, signature in batch:
+            if not verify(digest, signature):
+                return number
+        return None
+
+    def add(self, number: int, digest: bytes, signature: bytes) -> int | None:
+        """Queue one check; returns the number of a failed entry found so far (the first), or None."""
+        self._batch.append((number, digest, signature))
+        if len(self._batch) < self._batch_size:
+            return None
+        return self._submit()
+
+    def _submit(self) -> int | None:
+        batch, self._batch = self._batch, []
+        if self._executor is None:
+            return self._check(batch)
+        self._pending.append(self._executor.submit(self._check, batch))
+        while len(self._pending) > self._max_pending:
+            failed = self._pending.popleft().result()
+            if failed is not None:
+                return failed
+        return None
+
+    def drain(self) -> int | None:
+        """Finish every queued check; the number of the first failed entry, or None."""
+        failed = self._submit() if self._batch else None
+        while self._pending:
+            result = self._pending.popleft().result()
+            if failed is None:
+                failed = result
+        return failed
+
+
+class JournalVerifier:
+    """Verifies one register's journal, entry by entry, from the first (streaming; constant memory).
+
+    ``feed`` every entry in order, then ``finish``. Both raise the ``JournalError`` of the first broken
+    entry. ``expected_entries`` (e.g. from an export header) turns a shorter journal into a gap.
+    """
+
+    def __init__(
+        self,
+        register_id: int,
+        public_key: PublicKey,
+        *,
+        executor: ThreadPoolExecutor | None = None,
+        batch_size: int = 256,
+    ) -> None:
+        self.register_id = register_id
+        self.key = public_key
+        self.count = 0
+        self.last_hash = GENESIS_HASH
+        self.counters = Counters()
+        self._signatures = _SignatureBatches(public_key, executor, batch_size)
+        self._failure: JournalError | None = None
+
+    def _fail(self, error: JournalError) -> JournalError:
+        # A signature failure of an earlier entry wins over this entry's failure.
+        failed = self._signatures.drain()
+        if failed is not None and (error.number is None or failed < error.number):
+            error = self._signature_error(failed)
+        self._failure = error
+        return error
+
+    def _signature_error(self, number: int) -> SignatureInvalidError:
+        return SignatureInvalidError(
+            f"entry #{number}: the signature does not verify with the register's key",
+            register_id=self.register_id,
+            number=number,
+        )
+
+    def feed(self, entry: RawEntry, upcoming: Callable[[], Iterator[int]] | None = None) -> None:
+        """Check one entry. ``upcoming`` (optional) yields the numbers of the entries after it, used only
+        to tell a gap from a reordering once the journal is already known to be broken."""
+        if self._failure is not None:
+            raise self._failure
+        expected = self.count + 1
+        content = entry.content
+        where = {"register_id": self.register_id, "number": expected}
+        try:
+            _check_shape(content)
+        except MalformedEntryError as exc:
+            raise self._fail(MalformedEntryError(f"entry #{expected}: {exc.message}", **where)) from None
+        number: int = content["number"]
+        if content["register"] != self.register_id:
+            raise self._fail(
+                MalformedEntryError(
+                    f"entry #{expected}: belongs to register {content['register']}, not {self.register_id}",
+                    **where,
+                )
+            )
+        if number != expected:
+            raise self._fail(self._number_error(expected, number, upcoming))
+        where = {"register_id": self.register_id, "number": number}
+        if content["prev_hash"] != self.last_hash:
+            raise self._fail(
+                ChainBrokenError(
+                    f"entry #{number}: prev_hash {content['prev_hash'][:16]}… is not the hash of "
+                    f"entry #{number - 1} ({self.last_hash[:16]}…)",
+                    **where,
+                )
+            )
+        digest = hashlib.sha256(entry.data).digest()
+        actual_hash = digest.hex()
+        if entry.recorded_hash is not None and entry.recorded_hash != actual_hash:
+            raise self._fail(
+                ContentAlteredError(
+                    f"entry #{number}: the content was altered (it hashes to {actual_hash[:16]}…, "
+                    f"the entry records {entry.recorded_hash[:16]}…)",
+                    **where,
+                )
+            )
+        if content["key_id"] != self.key.key_id:
+            raise self._fail(
+                SignatureInvalidError(f"entry #{number}: signed by another key ({content['key_id'][:16]}…)", **where)
+            )
+        try:
+            counters = Counters.from_json(content["counters"])
+        except MalformedEntryError as exc:
+            raise self._fail(MalformedEntryError(f"entry #{number}: {exc.message}", **where)) from None
+        try:
+            _check_counters(self.counters, counters, number, content["type"], self.register_id)
+        except JournalError as exc:
+            raise self._fail(exc) from None
+        failed = self._signatures.add(number, digest, entry.signature)
+        if failed is not None:
+            raise self._fail(self._signature_error(failed))
+        self.count = number
+        self.last_hash = actual_hash
+        self.counters = counters
+
+    def _number_error(self, expected: int, number: int, upcoming: Callable[[], Iterator[int]] | None) -> JournalError:
+        where = {"register_id": self.register_id, "number": expected}
+        if number < expected:
+            return EntryOrderError(
+                f"entry #{expected}: found #{number} again after #{expected - 1} (repeated or out of order)",
+                **where,
+            )
+        if upcoming is not None and expected in upcoming():
+            return EntryOrderError(f"entry #{expected}: out of order: #{number} comes before #{expected}", **where)
+        missing = f"#{expected}" if number == expected + 1 else f"#{expected}–#{number - 1}"
+        return CounterGapError(f"entry #{expected}: missing ({missing}; the next entry is #{number})", **where)
+
+    def finish(self, expected_entries: int | None = None) -> VerifiedJournal:
+        """Complete the pending signature checks; the summary when every entry verified."""
+        if self._failure is not None:
+            raise self._failure
+        failed = self._signatures.drain()
+        if failed is not None:
+            self._failure = self._signature_error(failed)
+            raise self._failure
+        if expected_entries is not None and self.count != expected_entries:
+            if self.count < expected_entries:
+                error: JournalError = CounterGapError(
+                    f"entry #{self.count + 1}: missing (the journal ends at #{self.count}, "
+                    f"{expected_entries} entries were recorded)",
+                    register_id=self.register_id,
+                    number=self.count + 1,
+                )
+            else:
+                error = CounterGapError(
+                    f"the journal has {self.count} entries, {expected_entries} were recorded",
+                    register_id=self.register_id,
+                    number=expected_entries + 1,
+                )
+            self._failure = error
+            raise error
+        return VerifiedJournal(self.register_id, self.count, self.last_hash, self.counters)
+
+
+def verify_entries(
+    register_id: int,
+    public_key: PublicKey,
+    entries: Iterable[RawEntry],
+    *,
+    threads: int = 2,
+) -> VerifiedJournal:
+    """Verify a whole journal given in order; raises the ``JournalError`` of the first broken entry."""
+    executor = ThreadPoolExecutor(max_workers=threads) if threads > 0 else None
+    try:
+        verifier = JournalVerifier(register_id, public_key, executor=executor)
+        items = list(entries)
+        for index, entry in enumerate(items):
+
+            def upcoming(start: int = index + 1) -> Iterator[int]:
+                return _numbers(items[start:])
+
+            verifier.feed(entry, upcoming)
+        return verifier.finish()
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _numbers(entries: Iterable[RawEntry]) -> Iterator[int]:
+    for entry in entries:
+        if isinstance(entry.content, dict) and type(entry.content.get("number")) is int:
+            yield entry.content["number"]
