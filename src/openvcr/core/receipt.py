@@ -1,0 +1,206 @@
+"""Receipt arithmetic, exactly as the SRC e-HDM computes it. ``Decimal`` only.
+
+Rules (SRC manual, checked on its examples):
+- Line amount without discounts: ``price × quantity``, rounded half-up to the cent.
+- Base discount first, then the additional discount; each result rounded half-up to the cent:
+  base ``percent`` (SRC 1): ``price·qty·(1 − d/100)``; ``price`` per unit (SRC 2): ``(price − d)·qty``;
+  ``total`` on the line (SRC 4): ``price·qty − d``; additional ``percent`` (SRC 8): ``x·(1 − d/100)``;
+  additional ``total`` (SRC 16): ``x − d``. Percentages are ≥ 0 and < 100; a discounted line stays > 0.
+- Receipt total = Σ line totals.
+- VAT (VAT departments only): ``vat = total × 16.67 / 100`` rounded half-up; the amount without taxes is
+  ``total − vat`` (44000 → 36665.20).
+- Payments: paid = cash + non-cash + prepayment + compensation ≥ total; non-cash ≤ total; no cash at all
+  when non-cash alone covers the total; change = paid − total, and comes from cash only (so the non-cash
+  tenders together never exceed the total).
+- Refunds: a returned quantity ``q`` of a line of quantity ``Q`` and total ``T`` is worth ``T·q/Q`` rounded
+  half-up, except that the last units of a line take exactly what is left of ``T`` (so refunds sum to the
+  sale). A refund amount is split over the tenders as originally paid, the same way, cash taking the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from openvcr.core.money import ZERO, round_money
+
+HUNDRED = Decimal(100)
+VAT_RATE = Decimal("16.67")
+VAT_REGIME = "vat"
+
+
+class BaseDiscount(StrEnum):
+    PERCENT = "percent"  # SRC 1
+    PRICE = "price"  # SRC 2
+    TOTAL = "total"  # SRC 4
+
+
+class AdditionalDiscount(StrEnum):
+    PERCENT = "percent"  # SRC 8
+    TOTAL = "total"  # SRC 16
+
+
+SRC_BASE_CODE = {BaseDiscount.PERCENT: 1, BaseDiscount.PRICE: 2, BaseDiscount.TOTAL: 4}
+SRC_ADDITIONAL_CODE = {AdditionalDiscount.PERCENT: 8, AdditionalDiscount.TOTAL: 16}
+
+
+class ArithmeticRuleError(ValueError):
+    """A line or payment that breaks an SRC rule. ``field`` names the offending input."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Line:
+    quantity: Decimal
+    price: Decimal
+    base_type: BaseDiscount | None = None
+    base_value: Decimal | None = None
+    additional_type: AdditionalDiscount | None = None
+    additional_value: Decimal | None = None
+
+
+def _check_percent(value: Decimal, field: str) -> None:
+    if not (ZERO <= value < HUNDRED):
+        raise ArithmeticRuleError(field, "a percentage discount must be at least 0 and less than 100")
+
+
+def line_total(line: Line) -> Decimal:
+    """The line's amount after its discounts (base first, then additional), rounded half-up to the cent."""
+    if line.quantity <= 0:
+        raise ArithmeticRuleError("quantity", "quantity must be greater than 0")
+    if line.price <= 0:
+        raise ArithmeticRuleError("price", "price must be greater than 0")
+    gross = line.price * line.quantity
+    amount = round_money(gross)
+    if line.base_type is not None:
+        value = line.base_value if line.base_value is not None else ZERO
+        if value < 0:
+            raise ArithmeticRuleError("discounts.base.value", "a discount cannot be negative")
+        if line.base_type is BaseDiscount.PERCENT:
+            _check_percent(value, "discounts.base.value")
+            amount = round_money(gross * (HUNDRED - value) / HUNDRED)
+        elif line.base_type is BaseDiscount.PRICE:
+            if value >= line.price:
+                raise ArithmeticRuleError("discounts.base.value", "a per-unit discount must be less than the price")
+            amount = round_money((line.price - value) * line.quantity)
+        else:
+            amount = round_money(gross - value)
+    if line.additional_type is not None:
+        value = line.additional_value if line.additional_value is not None else ZERO
+        if value < 0:
+            raise ArithmeticRuleError("discounts.additional.value", "a discount cannot be negative")
+        if line.additional_type is AdditionalDiscount.PERCENT:
+            _check_percent(value, "discounts.additional.value")
+            amount = round_money(amount * (HUNDRED - value) / HUNDRED)
+        else:
+            amount = round_money(amount - value)
+    if amount <= 0:
+        raise ArithmeticRuleError("discounts", "the discounts leave nothing to pay on this line")
+    return amount
+
+
+def vat_of(total: Decimal, regime: str) -> Decimal:
+    """VAT included in ``total`` under the SRC convention (16.67 % of the VAT-inclusive amount)."""
+    if regime != VAT_REGIME:
+        return ZERO
+    return round_money(total * VAT_RATE / HUNDRED)
+
+
+@dataclass(frozen=True)
+class Tenders:
+    cash: Decimal = ZERO
+    non_cash: Decimal = ZERO
+    prepayment: Decimal = ZERO
+    compensation: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return self.cash + self.non_cash + self.prepayment + self.compensation
+
+    def minus(self, other: Tenders) -> Tenders:
+        return Tenders(
+            self.cash - other.cash,
+            self.non_cash - other.non_cash,
+            self.prepayment - other.prepayment,
+            self.compensation - other.compensation,
+        )
+
+    def plus(self, other: Tenders) -> Tenders:
+        return Tenders(
+            self.cash + other.cash,
+            self.non_cash + other.non_cash,
+            self.prepayment + other.prepayment,
+            self.compensation + other.compensation,
+        )
+
+
+def settle(total: Decimal, paid: Tenders) -> Decimal:
+    """Check a payment against the SRC rules; return the change (from cash)."""
+    for name, value in (
+        ("cash", paid.cash),
+        ("nonCash", paid.non_cash),
+        ("prepayment", paid.prepayment),
+        ("compensation", paid.compensation),
+    ):
+        if value < 0:
+            raise ArithmeticRuleError(name, "an amount cannot be negative")
+    if paid.total < total:
+        raise ArithmeticRuleError("amount", f"paid amount {paid.total} is less than the total {total}")
+    if paid.non_cash > total:
+        raise ArithmeticRuleError("nonCash", f"non-cash amount {paid.non_cash} exceeds the total {total}")
+    if paid.cash > 0 and paid.non_cash >= total:
+        raise ArithmeticRuleError("cash", f"cash amount {paid.cash} is redundant: non-cash covers the total")
+    change = paid.total - total
+    if change > paid.cash:
+        raise ArithmeticRuleError("amount", "change can only be given from cash: the non-cash tenders exceed the total")
+    return change
+
+
+def proportional(amount: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    """``amount × part / whole`` rounded half-up to the cent."""
+    if whole <= 0:
+        raise ArithmeticRuleError("quantity", "nothing to take a share of")
+    return round_money(amount * part / whole)
+
+
+def line_refund(
+    total: Decimal, quantity: Decimal, refunded_qty: Decimal, refunded_amount: Decimal, qty: Decimal
+) -> Decimal:
+    """Value of returning ``qty`` more units of a line (see the module rules)."""
+    remaining = quantity - refunded_qty
+    if qty <= 0:
+        raise ArithmeticRuleError("quantity", "quantity must be greater than 0")
+    if qty > remaining:
+        raise ArithmeticRuleError("quantity", f"only {remaining} of this line can still be refunded")
+    if qty == remaining:
+        return total - refunded_amount
+    return proportional(total, qty, quantity)
+
+
+def split_refund(amount: Decimal, paid: Tenders, refunded: Tenders, sale_total: Decimal, final: bool) -> Tenders:
+    """Split a refund ``amount`` over the tenders as originally paid (``paid`` is net of change).
+
+    The final refund of a sale takes exactly what is left of every tender.
+    """
+    left = paid.minus(refunded)
+    if final:
+        return left
+    non_cash = min(left.non_cash, proportional(amount, paid.non_cash, sale_total))
+    prepayment = min(left.prepayment, proportional(amount, paid.prepayment, sale_total))
+    compensation = min(left.compensation, proportional(amount, paid.compensation, sale_total))
+    cash = amount - non_cash - prepayment - compensation
+    if cash > left.cash:  # rounding pushed too much onto cash: move the excess back to non-cash
+        excess = cash - left.cash
+        cash = left.cash
+        non_cash += excess
+    return Tenders(cash, non_cash, prepayment, compensation)
+
+
+def receipt_total(totals: Sequence[Decimal]) -> Decimal:
+    return sum(totals, ZERO)
