@@ -8,6 +8,7 @@ from fastapi import Request
 
 from openvcr.api.ratelimit import RateLimiter
 from openvcr.authority.gateway import SrcGateway
+from openvcr.authority.service import SrcService
 from openvcr.config import Settings
 from openvcr.registers.keys import Authenticator
 from openvcr.store.db import Database
@@ -20,9 +21,11 @@ class AppContext:
     gateway: SrcGateway
     limiter: RateLimiter = field(default_factory=RateLimiter)
     authenticator: Authenticator = field(init=False)
+    src: SrcService = field(init=False)
 
     def __post_init__(self) -> None:
         self.authenticator = Authenticator(self.db)
+        self.src = SrcService(self.db, self.gateway, self.settings)
 
 
 def get_context(request: Request) -> AppContext:

@@ -109,9 +109,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         message = (
-            exc.detail
-            if isinstance(exc.detail, str) and exc.detail
-            else _HTTP_MESSAGES.get(exc.status_code, "Error")
+            exc.detail if isinstance(exc.detail, str) and exc.detail else _HTTP_MESSAGES.get(exc.status_code, "Error")
         )
         if exc.status_code == 404 and message == "Not Found":
             message = "Not found"

@@ -1,5 +1,31 @@
-"""Account routes of VCR API v1."""
+"""Account routes of VCR API v1: ``GET /whoami``."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from openvcr.api.auth import require
+from openvcr.api.context import AppContext, get_context
+from openvcr.registers.models import Principal
+from openvcr.registers.repository import get_register
+from openvcr.registers.schemas import BusinessEntityOut, WhoAmI
 
 router = APIRouter(prefix="/api/v1", tags=["account"])
+
+
+@router.get("/whoami", response_model=WhoAmI, summary="The register this API key belongs to")
+def whoami(
+    principal: Annotated[Principal, Depends(require("account:read"))],
+    ctx: Annotated[AppContext, Depends(get_context)],
+) -> WhoAmI:
+    with ctx.db.read() as conn:
+        register = get_register(conn, principal.register_id)
+    return WhoAmI(
+        vcr_id=register.id,
+        crn=register.crn if register.authority_status == "operating" else None,
+        mode="production" if register.mode == "production" else "sandbox",
+        trading_platform_name=register.trading_platform_name,
+        business_entity=BusinessEntityOut(tin=register.tin, name=register.entity_name),
+    )

@@ -1,0 +1,5 @@
+"""``python -m openvcr`` runs the command line."""
+
+from openvcr.cli import main
+
+main()

@@ -1,0 +1,159 @@
+"""Pydantic types shared by the API schemas of every domain (the contract's shared formats).
+
+- Money / quantities in requests: decimal strings; JSON numbers tolerated (converted via their text, never
+  via binary floating point). Responses: JSON numbers.
+- Timestamps in responses: ``YYYY-MM-DDTHH:MM:SS.sssZ`` (UTC).
+- Localized text: request shape ``{"value": {...}, "localizationStrategy": ...}``; response shapes "entry list"
+  and "language-keyed record".
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic.alias_generators import to_camel
+
+from openvcr.core.money import to_json_number
+
+Language = Literal["hy", "ru", "en"]
+LANGUAGES: tuple[Language, ...] = ("hy", "ru", "en")
+LANGUAGE_INDEX = {"multi": 0, "hy": 1, "ru": 2, "en": 3}
+
+Unit = Literal[
+    "pc", "unit", "set", "box", "pack", "case", "hr", "sess", "proj", "sub", "kg", "l", "m", "g", "ml", "cm",
+    "bottle", "can", "jar", "bag", "m2", "dozen", "pair", "mm", "roll", "tube", "km", "ton", "m3", "pallet",
+    "other",
+]  # fmt: skip
+
+TaxRegime = Literal["vat", "vat_exempt", "turnover_tax", "micro_enterprise"]
+
+_DECIMAL_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def _decimal_from_json(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError("must be a decimal string")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        text = value.strip()
+        if not _DECIMAL_TEXT.match(text):
+            raise ValueError('must be a decimal string such as "1500" or "1.25"')
+        try:
+            return Decimal(text)
+        except InvalidOperation as exc:  # pragma: no cover - guarded by the regex
+            raise ValueError("must be a decimal string") from exc
+    if isinstance(value, Decimal):
+        return value
+    raise ValueError("must be a decimal string")
+
+
+def _scale(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _money(value: Any) -> Decimal:
+    result = _decimal_from_json(value)
+    if _scale(result) > 2:
+        raise ValueError("an amount has at most 2 decimals")
+    if result < 0:
+        raise ValueError("an amount cannot be negative")
+    return result.quantize(Decimal("0.01"))
+
+
+def _quantity(value: Any) -> Decimal:
+    result = _decimal_from_json(value)
+    if _scale(result) > 3:
+        raise ValueError("a quantity has at most 3 decimals")
+    if result <= 0:
+        raise ValueError("a quantity must be greater than 0")
+    return result.quantize(Decimal("0.001"))
+
+
+def _plain_decimal(value: Any) -> Decimal:
+    return _decimal_from_json(value)
+
+
+MoneyIn = Annotated[Decimal, BeforeValidator(_money), Field(json_schema_extra={"type": "string"})]
+QuantityIn = Annotated[Decimal, BeforeValidator(_quantity), Field(json_schema_extra={"type": "string"})]
+DecimalIn = Annotated[Decimal, BeforeValidator(_plain_decimal), Field(json_schema_extra={"type": "string"})]
+MoneyOut = Annotated[
+    Decimal,
+    PlainSerializer(to_json_number, return_type=float, when_used="always"),
+    Field(json_schema_extra={"type": "number"}),
+]
+
+
+def iso_ms(epoch_ms: int) -> str:
+    """Epoch milliseconds → ``YYYY-MM-DDTHH:MM:SS.sssZ``."""
+    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+
+
+class ApiModel(BaseModel):
+    """Request models: unknown keys ignored, camelCase names as in the contract."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, str_strip_whitespace=True)
+
+
+class LocalizedValue(ApiModel):
+    hy: str = Field(min_length=1, max_length=200)
+    ru: str | None = Field(default=None, max_length=200)
+    en: str | None = Field(default=None, max_length=200)
+
+
+class LocalizedName(ApiModel):
+    """``{"value": {"hy": ..., "ru"?: ..., "en"?: ...}, "localizationStrategy": ...}``"""
+
+    value: LocalizedValue
+    localization_strategy: Literal["translation", "transliteration"] = Field(alias="localizationStrategy")
+
+    def given(self) -> dict[str, str]:
+        return {k: v for k, v in self.value.model_dump().items() if v}
+
+
+class TextEntry(BaseModel):
+    id: int
+    language: Literal["hy", "ru", "en", "multi"]
+    content: str
+
+
+class KeyedText(BaseModel):
+    language: Literal["hy", "ru", "en", "multi"]
+    content: str
+
+
+class KeyedTextWithId(KeyedText):
+    id: int
+
+
+def entry_list(owner_id: int, texts: dict[str, str]) -> list[TextEntry]:
+    """Localized text as the contract's entry list; ids are stable per owner and language."""
+    return [
+        TextEntry(id=owner_id * 10 + LANGUAGE_INDEX[lang], language=lang, content=content)
+        for lang, content in texts.items()
+    ]
+
+
+class PositiveId(ApiModel):
+    id: int = Field(gt=0)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _no_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be an integer")
+        return value
+
+
+class OutModel(BaseModel):
+    """Response models: snake_case in Python, camelCase on the wire."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
