@@ -1,0 +1,309 @@
+"""Export of registers' journals to JSON Lines, and their verification offline or in the database.
+
+Export format (UTF-8 JSON Lines, one JSON object per line). For each register, a header line, then its
+entries in journal order::
+
+    {"kind":"register","format":"openvcr-journal","version":1,"register":1,"crn":"…","algorithm":
+     "ecdsa-p256-sha256","key_id":"<hex>","public_key_pem":"-----BEGIN PUBLIC KEY-----…","entries":N,
+     "last_hash":"<hex>","exported_at":<ms>}
+    {"kind":"entry","hash":"<hex sha256 of the canonical entry>","signature":"<base64 DER>","entry":{…}}
+
+``entry`` is the signed content exactly as in ``openvcr.core.journal`` (register, number, type, ref, body
+with every amount as a decimal string, counters, prev_hash, time, key_id); its canonical bytes are
+``json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()``, so the file is
+verifiable with nothing but the header's public key: SHA-256 of those bytes is ``hash`` and the next entry's
+``prev_hash``; the signature is ECDSA P-256 / SHA-256 over them.
+
+Rules of verification (the first broken entry is reported, with its rule, see ``core.journal``):
+- every entry line belongs to a register whose header came before it;
+- a register's entries are 1 … ``entries`` of its header, none missing at the end.
+- In the database: the journal head (last number and hash) must match the last entry.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+from sqlalchemy import select
+
+from openvcr.core.canonical import canonical_bytes_of_parsed
+from openvcr.core.errors import ChainBrokenError, MalformedEntryError, NotFound
+from openvcr.core.journal import JournalVerifier, RawEntry, VerifiedJournal
+from openvcr.core.signing import ALGORITHM, PublicKey, load_public_key
+from openvcr.registers import journal
+from openvcr.store.db import Database, now_ms
+from openvcr.store.schema.foundation import registers
+
+__all__ = [
+    "EXPORT_FORMAT",
+    "ExportSummary",
+    "VerifyReport",
+    "count_entries",
+    "export_journal",
+    "verify_database",
+    "verify_file",
+]
+
+EXPORT_FORMAT = "openvcr-journal"
+EXPORT_VERSION = 1
+
+Progress = Callable[[int], None]
+"""Called with an amount of work done since the last call (entries, or bytes for a file)."""
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    registers: tuple[int, ...]
+    entries: int
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """A successful verification: one result per register."""
+
+    journals: tuple[VerifiedJournal, ...]
+
+    @property
+    def entries(self) -> int:
+        return sum(j.entries for j in self.journals)
+
+
+def _registers_to_export(db: Database, register_id: int | None) -> list[Any]:
+    query = select(registers.c.id, registers.c.crn, registers.c.public_key_pem).order_by(registers.c.id)
+    if register_id is not None:
+        query = query.where(registers.c.id == register_id)
+    else:
+        query = query.where(registers.c.public_key_pem.is_not(None))
+    with db.read() as conn:
+        rows = conn.execute(query).all()
+    if register_id is not None and not rows:
+        raise NotFound(f"no register with id {register_id}")
+    for row in rows:
+        if row.public_key_pem is None:
+            raise NotFound(f"register {row.id} has no signing key, so it has no journal")
+    return list(rows)
+
+
+def count_entries(db: Database, register_id: int | None = None) -> int:
+    """How many entries the journals to export or verify hold (for progress bars)."""
+    total = 0
+    with db.read() as conn:
+        for row in _registers_to_export(db, register_id):
+            total += journal.head(conn, row.id).number
+    return total
+
+
+def export_journal(
+    db: Database, output: IO[bytes], *, register_id: int | None = None, progress: Progress | None = None
+) -> ExportSummary:
+    """Write the journal(s) as JSON Lines to ``output`` (every register with a key, or one)."""
+    exported: list[int] = []
+    total = 0
+    for reg in _registers_to_export(db, register_id):
+        with db.read() as conn:
+            head = journal.head(conn, reg.id)
+            key = load_public_key(reg.public_key_pem)
+            header = {
+                "kind": "register",
+                "format": EXPORT_FORMAT,
+                "version": EXPORT_VERSION,
+                "register": reg.id,
+                "crn": reg.crn,
+                "algorithm": ALGORITHM,
+                "key_id": key.key_id,
+                "public_key_pem": reg.public_key_pem,
+                "entries": head.number,
+                "last_hash": head.last_hash,
+                "exported_at": now_ms(),
+            }
+            output.write(orjson.dumps(header) + b"\n")
+            done = 0
+            for content, digest, signature in journal.signed_rows(conn, reg.id, upto=head.number):
+                line = {
+                    "kind": "entry",
+                    "hash": digest,
+                    "signature": base64.b64encode(signature).decode("ascii"),
+                    "entry": orjson.Fragment(content),
+                }
+                output.write(orjson.dumps(line) + b"\n")
+                done += 1
+                if progress is not None and done % 1000 == 0:
+                    progress(1000)
+            if progress is not None:
+                progress(done % 1000)
+        exported.append(reg.id)
+        total += done
+    return ExportSummary(tuple(exported), total)
+
+
+def _executor(threads: int) -> ThreadPoolExecutor | None:
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="verify") if threads > 0 else None
+
+
+# --- verification of a file ---------------------------------------------------------------------------
+
+
+class _FileState:
+    __slots__ = ("expected", "verifier")
+
+    def __init__(self, verifier: JournalVerifier, expected: int) -> None:
+        self.verifier = verifier
+        self.expected = expected
+
+
+def _parse_line(raw: bytes, line_no: int) -> dict[str, Any]:
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedEntryError(f"line {line_no}: not JSON ({exc})") from None
+    if not isinstance(obj, dict):
+        raise MalformedEntryError(f"line {line_no}: not a JSON object")
+    return obj
+
+
+def _raw_entry(obj: dict[str, Any], line_no: int) -> RawEntry:
+    content = obj.get("entry")
+    digest = obj.get("hash")
+    signature = obj.get("signature")
+    if not isinstance(content, dict) or not isinstance(digest, str) or not isinstance(signature, str):
+        raise MalformedEntryError(f"line {line_no}: an entry line has 'entry', 'hash' and 'signature'")
+    try:
+        signature_bytes = base64.b64decode(signature, validate=True)
+    except (binascii.Error, ValueError):
+        raise MalformedEntryError(f"line {line_no}: the signature is not base64") from None
+    return RawEntry(content, canonical_bytes_of_parsed(content), digest, signature_bytes)
+
+
+def _header(obj: dict[str, Any], line_no: int) -> tuple[int, PublicKey, int]:
+    register_id = obj.get("register")
+    entries = obj.get("entries")
+    pem = obj.get("public_key_pem")
+    if obj.get("format") != EXPORT_FORMAT or obj.get("version") != EXPORT_VERSION:
+        raise MalformedEntryError(f"line {line_no}: not an {EXPORT_FORMAT} v{EXPORT_VERSION} header")
+    if type(register_id) is not int or type(entries) is not int or not isinstance(pem, str):
+        raise MalformedEntryError(f"line {line_no}: a header has 'register', 'entries' and 'public_key_pem'")
+    if obj.get("algorithm") != ALGORITHM:
+        raise MalformedEntryError(f"line {line_no}: unsupported algorithm {obj.get('algorithm')!r}")
+    try:
+        key = load_public_key(pem)
+    except ValueError:
+        raise MalformedEntryError(f"line {line_no}: the public key is not an ECDSA P-256 PEM key") from None
+    return register_id, key, entries
+
+
+def _numbers_after(lines: Iterator[bytes], register_id: int) -> Iterator[int]:
+    """Numbers of the register's entries in the rest of the file (only to classify a broken order)."""
+    for raw in lines:
+        try:
+            obj = orjson.loads(raw)
+            content = obj["entry"]
+            if content["register"] == register_id and type(content["number"]) is int:
+                yield content["number"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            continue
+
+
+def verify_file(path: Path | str, *, progress: Progress | None = None, threads: int = 2) -> VerifyReport:
+    """Verify an export offline; raises the ``JournalError`` of the first broken entry."""
+    states: dict[int, _FileState] = {}
+    order: list[int] = []
+    executor = _executor(threads)
+    try:
+        with open(path, "rb") as handle:
+            lines: Iterator[bytes] = iter(handle)
+            pending_bytes = 0
+            for line_no, raw in enumerate(lines, start=1):
+                pending_bytes += len(raw)
+                if progress is not None and pending_bytes >= 1 << 20:
+                    progress(pending_bytes)
+                    pending_bytes = 0
+                if not raw.strip():
+                    continue
+                obj = _parse_line(raw, line_no)
+                kind = obj.get("kind")
+                if kind == "entry":
+                    entry = _raw_entry(obj, line_no)
+                    register_id = entry.content.get("register")
+                    state = states.get(register_id) if type(register_id) is int else None
+                    if state is None:
+                        raise MalformedEntryError(
+                            f"line {line_no}: an entry of register {register_id!r} without its header"
+                        )
+
+                    def upcoming(rid: int = register_id) -> Iterator[int]:
+                        return _numbers_after(lines, rid)
+
+                    state.verifier.feed(entry, upcoming)
+                elif kind == "register":
+                    register_id, key, expected = _header(obj, line_no)
+                    if register_id in states:
+                        raise MalformedEntryError(f"line {line_no}: register {register_id} appears twice")
+                    states[register_id] = _FileState(JournalVerifier(register_id, key, executor=executor), expected)
+                    order.append(register_id)
+                else:
+                    raise MalformedEntryError(f"line {line_no}: unknown line kind {kind!r}")
+            if progress is not None and pending_bytes:
+                progress(pending_bytes)
+        if not states:
+            raise MalformedEntryError("the file holds no journal")
+        return VerifyReport(tuple(states[rid].verifier.finish(states[rid].expected) for rid in order))
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+# --- verification in the database ---------------------------------------------------------------------
+
+
+def verify_database(
+    db: Database, *, register_id: int | None = None, progress: Progress | None = None, threads: int = 2
+) -> VerifyReport:
+    """Verify the journal(s) stored in the database; raises the ``JournalError`` of the first broken entry."""
+    results: list[VerifiedJournal] = []
+    executor = _executor(threads)
+    try:
+        for reg in _registers_to_export(db, register_id):
+            key = load_public_key(reg.public_key_pem)
+            verifier = JournalVerifier(reg.id, key, executor=executor)
+            with db.read() as conn:
+                head = journal.head(conn, reg.id)
+                rows = journal.signed_rows(conn, reg.id, upto=head.number)
+
+                def upcoming(rows: Iterator[tuple[bytes, str, bytes]] = rows) -> Iterator[int]:
+                    return (orjson.loads(content)["number"] for content, _, _ in rows)
+
+                done = 0
+                for content, digest, signature in rows:
+                    try:
+                        parsed = orjson.loads(content)
+                    except orjson.JSONDecodeError:
+                        raise MalformedEntryError(
+                            f"entry #{verifier.count + 1}: the stored content is not JSON",
+                            register_id=reg.id,
+                            number=verifier.count + 1,
+                        ) from None
+                    verifier.feed(RawEntry(parsed, content, digest, signature), upcoming)
+                    done += 1
+                    if progress is not None and done % 1000 == 0:
+                        progress(1000)
+                if progress is not None:
+                    progress(done % 1000)
+            result = verifier.finish(head.number)
+            if result.last_hash != head.last_hash or result.counters != head.counters:
+                raise ChainBrokenError(
+                    f"register {reg.id}: the journal head does not match entry #{result.entries}",
+                    register_id=reg.id,
+                    number=result.entries,
+                )
+            results.append(result)
+        return VerifyReport(tuple(results))
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
