@@ -27,6 +27,7 @@ STATUS_BY_ERROR: tuple[tuple[type[e.OpenVCRError], int], ...] = (
     (e.Conflict, 409),
     (e.RateLimited, 429),
     (e.AuthorityUnavailable, 503),
+    (e.AuthorityInDoubt, 503),
     (e.AuthorityRefused, 400),
     (e.JournalError, 500),
 )

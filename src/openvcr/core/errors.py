@@ -10,6 +10,7 @@
     ├── Conflict                    state conflict: duplicate, already refunded, idempotency mismatch (409)
     ├── RateLimited                 too many requests (429)
     ├── AuthorityUnavailable        the tax authority could not be reached; nothing recorded (503)
+    ├── AuthorityInDoubt            the authority's answer was lost; settled later, retry with the same key (503)
     ├── AuthorityRefused            the tax authority rejected the document (400/409 by cause)
     └── JournalError                a broken journal rule (500: never the caller's fault)
         ├── CounterGapError             a number is missing (or the counters do not match the number)
@@ -90,6 +91,20 @@ class AuthorityUnavailable(OpenVCRError):
     """The tax authority could not be reached before anything was registered: safe to retry."""
 
     code = "authority_unavailable"
+
+
+class AuthorityInDoubt(OpenVCRError):
+    """A request reached the tax authority but its answer was lost; the document completes once settled."""
+
+    code = "authority_in_doubt"
+
+    def __init__(self, document_key: str, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or "The tax authority's answer was lost; the document will complete once it answers. "
+            "Retry with the same Idempotency-Key to get the result."
+        )
+        self.document_key = document_key
 
 
 class AuthorityRefused(OpenVCRError):
