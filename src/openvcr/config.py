@@ -55,6 +55,19 @@ class Settings(BaseSettings):
     src_seq_policy: Literal["increasing", "strict"] = "increasing"
     sandbox_state_dir: Path | None = None
 
+    # --- V-SDC (openvcr.vsdc) ---
+    vsdc_port: int | None = None  # the mutual-TLS listener's port (openvcr serve --vsdc-port); None: off
+    vsdc_host: str | None = None  # default: ``host``
+    vsdc_context: str = ""  # path prefix before /merchant/invoice
+    vsdc_server_names: list[str] = []  # extra DNS names / IPs of the listener's server certificate
+    vsdc_trusted_proxies: list[str] = []  # addresses allowed to forward a client certificate in a header
+    vsdc_client_cert_header: str = "X-SSL-Client-Cert"  # URL-encoded PEM, as nginx's $ssl_client_escaped_cert
+    vsdc_timezone: str = "Asia/Yerevan"  # the zone of signingDate
+    atax_url: str | None = None  # the aTAX receiver; None: the in-process sandbox under atax_state_dir
+    atax_state_dir: Path | None = None
+    atax_timeout_seconds: float = 10.0
+    # --- end V-SDC ---
+
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
         if self.environment == "production" and self.master_key.get_secret_value() == DEV_MASTER_KEY:

@@ -224,7 +224,7 @@ class Counters:
         fields = struct.unpack(cls._FORMAT, data)
         if fields[0] != cls._VERSION:
             raise ValueError(f"unknown counters version {fields[0]}")
-        amounts = [Decimal(v).scaleb(-2) for v in fields[9:13]]
+        amounts = [Decimal(v).scaleb(-2) for v in fields[8:12]]
         return cls(
             invoice_count=fields[1],
             pairs=dict(zip(PAIRS, fields[2:8], strict=True)),

@@ -139,7 +139,7 @@ class _Checker:
     ) -> str | None:
         label = label or name
         value = (self.fields if source is None else source).get(name)
-        if isinstance(value, bool) or isinstance(value, (dict, list)):
+        if isinstance(value, (bool, dict, list)):
             self.problems.append(f"{label} must be a text")
             return None
         if isinstance(value, int | Decimal):

@@ -2,8 +2,9 @@
 
 - ``vsdc_ca``: the V-SDC certificate authority (one row; its key encrypted under the master key).
 - ``vsdc_taxpayers``: the V-SDC configuration of a business entity (rates of slots A/B/C/D, invoice total).
-- ``vsdc_devices``: a V-SDC device (MCR) = one ``registers`` row of kind ``vsdc``: its client certificate,
-  signing key, counter key, counters and chain head. Counters are moved only by ``UPDATE … RETURNING``.
+- ``vsdc_devices``: a V-SDC device (MCR) = one ``registers`` row of kind ``vsdc`` (whose journal key is also
+  the device's invoice signing key): its client certificate, counter key, counters and chain head.
+  Counters are moved only by ``UPDATE … RETURNING``.
 - ``vsdc_invoices``: every signed invoice (unique per device and ``ino``) with its signed bytes and the
   response given, for idempotent replay and the verification page.
 - ``outbox_messages`` / ``outbox_attempts``: one row per message to deliver (unique idempotency key), one row
@@ -56,8 +57,7 @@ vsdc_devices = Table(
     Column("mcr", String(32), nullable=False, unique=True),
     Column("cert_serial", String(64), nullable=False, unique=True),  # lower-case hex
     Column("cert_pem", Text, nullable=False),
-    Column("signing_key_enc", LargeBinary, nullable=False),
-    Column("public_key_pem", Text, nullable=False),
+    # The signing key is the register's journal key (registers.signing_key_enc / public_key_pem).
     Column("counter_key_enc", LargeBinary, nullable=False),
     Column("revoked_at", BigInteger, nullable=True),
     # Counters after the last signed invoice.
