@@ -1,0 +1,148 @@
+"""Sales routes of VCR API v1: ``POST /sales``, ``GET /sales/{id}``, ``POST /sales/refund``."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header
+from starlette.responses import Response
+
+from openvcr.api.auth import require
+from openvcr.api.context import AppContext, get_context
+from openvcr.api.idempotency import run_idempotent
+from openvcr.api.types import entry_list, iso_ms
+from openvcr.catalog.models import OfferTitle
+from openvcr.registers.models import Principal
+from openvcr.sales.documents import receipt_out
+from openvcr.sales.schemas import (
+    CashierBrief,
+    DepartmentBrief,
+    OfferBrief,
+    ReceiptOut,
+    RefundItemOut,
+    RefundOut,
+    SaleCreate,
+    SaleCreated,
+    SaleDetail,
+    SaleItemOut,
+    SaleRefundCreate,
+    SaleRefundCreated,
+)
+from openvcr.sales.service import SalesService
+
+router = APIRouter(prefix="/api/v1", tags=["sales"])
+
+Ctx = Annotated[AppContext, Depends(get_context)]
+SalesWriter = Annotated[Principal, Depends(require("sales:write"))]
+SalesReader = Annotated[Principal, Depends(require("sales:read"))]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Makes the POST safe to retry: the same key and body return the stored response.",
+    ),
+]
+IDEMPOTENCY_DOC = {
+    "description": "The stored response of an earlier request with the same Idempotency-Key",
+    "headers": {"Idempotency-Replayed": {"schema": {"type": "string"}, "description": "true on a replay"}},
+}
+
+
+def sales_service(ctx: AppContext) -> SalesService:
+    return SalesService(ctx.db, ctx.src, ctx.settings)
+
+
+@router.post(
+    "/sales",
+    response_model=SaleCreated,
+    summary="Register a sale with the tax authority and get its fiscal receipt",
+    responses={200: IDEMPOTENCY_DOC},
+)
+def create_sale(body: SaleCreate, principal: SalesWriter, ctx: Ctx, idempotency_key: IdempotencyKey = None) -> Response:
+    service = sales_service(ctx)
+    return run_idempotent(
+        ctx,
+        principal,
+        idempotency_key,
+        "POST /sales",
+        body,
+        lambda key: SaleCreated(**service.create_sale(principal.register_id, body, key)),
+    )
+
+
+def _receipt(stored: dict[str, Any] | None) -> ReceiptOut | None:
+    data = receipt_out(stored)
+    return ReceiptOut(**data) if data else None
+
+
+@router.get("/sales/{sale_id}", response_model=SaleDetail, summary="One sale with its receipt and refunds")
+def get_sale(sale_id: int, principal: SalesReader, ctx: Ctx) -> SaleDetail:
+    detail = sales_service(ctx).sale_detail(principal.register_id, sale_id)
+    sale, cashier = detail["sale"], detail["cashier"]
+    return SaleDetail(
+        id=sale.id,
+        created_at=iso_ms(sale.created_at),
+        buyer_tin=sale.buyer_tin,
+        comment=sale.comment,
+        cash_amount=Decimal(sale.cash),
+        non_cash_amount=Decimal(sale.non_cash),
+        prepayment_amount=Decimal(sale.prepayment),
+        compensation_amount=Decimal(sale.compensation),
+        receipt=_receipt(sale.receipt),
+        refunds=[
+            RefundOut(
+                non_cash_amount=Decimal(refund.non_cash) + Decimal(refund.compensation),
+                cash_amount=Decimal(refund.cash),
+                receipt=_receipt(refund.receipt),
+                items=[RefundItemOut(quantity=Decimal(line.quantity)) for line in lines],
+            )
+            for refund, lines in detail["refunds"]
+        ],
+        cashier=CashierBrief(
+            internal_id=cashier.id, desk_id=cashier.desk_id, name=entry_list(cashier.id, cashier.name)
+        ),
+        items=[
+            SaleItemOut(
+                src_id=item.line_no,
+                quantity=Decimal(item.quantity),
+                price=Decimal(item.price),
+                unit=item.unit,
+                discount=Decimal(item.discount) if item.discount is not None else None,
+                discount_type=item.discount_type,
+                additional_discount=Decimal(item.additional_discount) if item.additional_discount is not None else None,
+                additional_discount_type=item.additional_discount_type,
+                department=DepartmentBrief(
+                    internal_id=item.department_id,
+                    tax_regime=item.department["taxRegime"],
+                    title=entry_list(item.department_id, item.department["title"]),
+                ),
+                offer=OfferBrief(
+                    type=item.offer["type"],
+                    classifier_code=item.offer["classifierCode"],
+                    title=entry_list(item.offer_id or 0, OfferTitle.from_json(item.offer["title"]).texts),
+                ),
+            )
+            for item in detail["items"]
+        ],
+    )
+
+
+@router.post(
+    "/sales/refund",
+    response_model=SaleRefundCreated,
+    summary="Refund a sale (all of it, or some lines and quantities)",
+    responses={200: IDEMPOTENCY_DOC},
+)
+def refund_sale(
+    body: SaleRefundCreate, principal: SalesWriter, ctx: Ctx, idempotency_key: IdempotencyKey = None
+) -> Response:
+    service = sales_service(ctx)
+    return run_idempotent(
+        ctx,
+        principal,
+        idempotency_key,
+        "POST /sales/refund",
+        body,
+        lambda key: SaleRefundCreated(**service.refund_sale(principal.register_id, body, key)),
+    )
