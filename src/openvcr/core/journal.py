@@ -36,7 +36,7 @@ from decimal import Decimal, DecimalException
 from enum import StrEnum
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from openvcr.core.canonical import CanonicalError, canonical_bytes, parse
 from openvcr.core.errors import (
@@ -293,8 +293,7 @@ class JournalEntry:
 # --- verification -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RawEntry:
+class RawEntry(NamedTuple):
     """One entry as a verifier receives it: the parsed content, its canonical bytes, the recorded hash
     (``None`` when the source records none) and the signature."""
 
@@ -317,25 +316,79 @@ class VerifiedJournal:
 _INT = int
 
 
+_SHAPE: tuple[tuple[str, type], ...] = (
+    ("version", int),
+    ("register", int),
+    ("number", int),
+    ("type", str),
+    ("ref", str),
+    ("prev_hash", str),
+    ("time", int),
+    ("key_id", str),
+    ("counters", dict),
+    ("body", dict),
+)
+
+
 def _check_shape(content: Any) -> None:
+    if (  # the fast path: one expression, no loop
+        type(content) is dict
+        and content.get("version") == FORMAT_VERSION
+        and type(content.get("number")) is int
+        and type(content.get("register")) is int
+        and type(content.get("prev_hash")) is str
+        and type(content.get("type")) is str
+        and type(content.get("ref")) is str
+        and type(content.get("time")) is int
+        and type(content.get("key_id")) is str
+        and type(content.get("counters")) is dict
+        and type(content.get("body")) is dict
+        and type(content["version"]) is int
+    ):
+        return
     if not isinstance(content, dict):
         raise MalformedEntryError("an entry is a JSON object")
-    for name, kind in (
-        ("version", _INT),
-        ("register", _INT),
-        ("number", _INT),
-        ("type", str),
-        ("ref", str),
-        ("prev_hash", str),
-        ("time", _INT),
-        ("key_id", str),
-        ("counters", dict),
-        ("body", dict),
-    ):
+    for name, kind in _SHAPE:
         if type(content.get(name)) is not kind:
             raise MalformedEntryError(f"entry field {name!r} is missing or not a {kind.__name__}")
-    if content["version"] != FORMAT_VERSION:
-        raise MalformedEntryError(f"unknown entry version {content['version']}")
+    raise MalformedEntryError(f"unknown entry version {content['version']}")
+
+
+def _counters_follow(previous: dict[str, Any], current: dict[str, Any], number: int, doc_type: str) -> bool:
+    """The fast path of the counters rules on raw JSON: True when ``current`` certainly follows from
+    ``previous`` (a well-formed snapshot); False means "check it the slow way" (not necessarily broken)."""
+    if current.get("documents") != number or type(current["documents"]) is not int:
+        return False
+    before = previous["by_type"]
+    after = current.get("by_type")
+    if type(after) is not dict or len(after) != len(before) + (0 if doc_type in before else 1):
+        return False
+    for key, value in after.items():
+        if key == doc_type:
+            if type(value) is not int or value != before.get(key, 0) + 1:
+                return False
+        elif type(value) is not int or before.get(key) != value:
+            return False
+    non_fiscal = current.get("non_fiscal")
+    if type(non_fiscal) is not int:
+        return False
+    moved = False
+    for name in MONEY_FIELDS:
+        value = current.get(name)
+        old = previous[name]
+        if value == old:
+            continue
+        if type(value) is not str:
+            return False
+        try:
+            if not Decimal(value) > Decimal(old):
+                return False
+        except DecimalException:
+            return False
+        moved = True
+    if non_fiscal == previous["non_fiscal"]:
+        return True
+    return non_fiscal == previous["non_fiscal"] + 1 and not moved
 
 
 def _check_counters(previous: Counters, current: Counters, number: int, doc_type: str, register_id: int) -> None:
@@ -430,7 +483,8 @@ class JournalVerifier:
         self.key = public_key
         self.count = 0
         self.last_hash = GENESIS_HASH
-        self.counters = Counters()
+        self._counters: Counters | None = Counters()
+        self._raw_counters: dict[str, Any] = Counters().to_json()
         self._signatures = _SignatureBatches(public_key, executor, batch_size)
         self._failure: JournalError | None = None
 
@@ -494,20 +548,30 @@ class JournalVerifier:
             raise self._fail(
                 SignatureInvalidError(f"entry #{number}: signed by another key ({content['key_id'][:16]}…)", **where)
             )
-        try:
-            counters = Counters.from_json(content["counters"])
-        except MalformedEntryError as exc:
-            raise self._fail(MalformedEntryError(f"entry #{number}: {exc.message}", **where)) from None
-        try:
-            _check_counters(self.counters, counters, number, content["type"], self.register_id)
-        except JournalError as exc:
-            raise self._fail(exc) from None
+        raw_counters = content["counters"]
+        if not _counters_follow(self._raw_counters, raw_counters, number, content["type"]):
+            try:
+                counters = Counters.from_json(raw_counters)
+                _check_counters(self.counters, counters, number, content["type"], self.register_id)
+            except MalformedEntryError as exc:
+                raise self._fail(MalformedEntryError(f"entry #{number}: {exc.message}", **where)) from None
+            except JournalError as exc:
+                raise self._fail(exc) from None
+            raw_counters = counters.to_json()  # normalized, so the fast path compares like with like
         failed = self._signatures.add(number, digest, entry.signature)
         if failed is not None:
             raise self._fail(self._signature_error(failed))
         self.count = number
         self.last_hash = actual_hash
-        self.counters = counters
+        self._raw_counters = raw_counters
+        self._counters = None
+
+    @property
+    def counters(self) -> Counters:
+        """The counters after the last verified entry."""
+        if self._counters is None:
+            self._counters = Counters.from_json(self._raw_counters)
+        return self._counters
 
     def _number_error(self, expected: int, number: int, upcoming: Callable[[], Iterator[int]] | None) -> JournalError:
         where = {"register_id": self.register_id, "number": expected}

@@ -210,7 +210,7 @@ def _numbers_after(lines: Iterator[bytes], register_id: int) -> Iterator[int]:
             continue
 
 
-def verify_file(path: Path | str, *, progress: Progress | None = None, threads: int = 2) -> VerifyReport:
+def verify_file(path: Path | str, *, progress: Progress | None = None, threads: int = 3) -> VerifyReport:
     """Verify an export offline; raises the ``JournalError`` of the first broken entry."""
     states: dict[int, _FileState] = {}
     order: list[int] = []
@@ -263,7 +263,7 @@ def verify_file(path: Path | str, *, progress: Progress | None = None, threads: 
 
 
 def verify_database(
-    db: Database, *, register_id: int | None = None, progress: Progress | None = None, threads: int = 2
+    db: Database, *, register_id: int | None = None, progress: Progress | None = None, threads: int = 3
 ) -> VerifyReport:
     """Verify the journal(s) stored in the database; raises the ``JournalError`` of the first broken entry."""
     results: list[VerifiedJournal] = []
