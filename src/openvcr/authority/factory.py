@@ -1,10 +1,99 @@
-"""Choose the SrcGateway from settings: the in-process sandbox, or the HTTP client (sandbox or real SRC)."""
+"""Choose the SrcGateway from settings: the in-process sandbox, or the HTTP client (sandbox or real SRC).
+
+Rules:
+- ``src_mode == "sandbox"``: the real HTTP client code path over an httpx transport that calls the
+  simulator in-process (state under ``settings.sandbox_state_path()``, seq policy ``src_seq_policy``), so
+  the wire format is exercised without a socket. One simulator per state directory and process.
+- ``src_mode == "remote"``: the HTTP client to ``src_url`` with mutual TLS from the ``src_*`` settings.
+- ``provision_sandbox_register`` registers a taxpayer and an e-HDM (status Ընթացիկ, all 4 regimes, any
+  cashierId ≥ 1) in the in-process sandbox, or through ``POST <src_url>/_sandbox/provision`` of a separately
+  run sandbox.
+"""
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+
+from openvcr.authority.client import HttpSrcGateway, build_ssl_context
+from openvcr.authority.errors import AuthorityError
 from openvcr.authority.gateway import SrcGateway
+from openvcr.authority.sandbox.simulator import ROOT, SandboxConfig, Simulator
+from openvcr.authority.sandbox.state import SandboxState
+from openvcr.authority.sandbox.transport import SandboxTransport
 from openvcr.config import Settings
+from openvcr.core.errors import AuthorityUnavailable
+
+_simulators: dict[tuple[Path, str], Simulator] = {}
+_guard = threading.Lock()
+
+IN_PROCESS_URL = "http://sandbox.invalid" + ROOT
+
+
+def sandbox_simulator(settings: Settings) -> Simulator:
+    """The process's simulator for the settings' sandbox state directory."""
+    path = settings.sandbox_state_path().resolve()
+    key = (path, settings.src_seq_policy)
+    with _guard:
+        simulator = _simulators.get(key)
+        if simulator is None:
+            simulator = Simulator(SandboxState(path), SandboxConfig(seq_policy=settings.src_seq_policy))
+            _simulators[key] = simulator
+        return simulator
+
+
+def build_http_gateway(settings: Settings) -> HttpSrcGateway:
+    """The HTTP client for ``settings.src_url`` with the configured TLS identity and timeouts."""
+    verify = True
+    if settings.src_url.startswith("https://"):
+        verify_context = build_ssl_context(
+            ca=settings.src_ca,
+            cert=settings.src_cert,
+            key=settings.src_key,
+            key_passphrase=settings.src_key_passphrase.get_secret_value() if settings.src_key_passphrase else None,
+            p12=settings.src_p12,
+            p12_passphrase=settings.src_p12_passphrase.get_secret_value() if settings.src_p12_passphrase else None,
+        )
+        return HttpSrcGateway(
+            settings.src_url,
+            language=settings.src_language,
+            timeout_seconds=settings.src_timeout_seconds,
+            connect_timeout_seconds=settings.src_connect_timeout_seconds,
+            verify=verify_context,
+        )
+    return HttpSrcGateway(
+        settings.src_url,
+        language=settings.src_language,
+        timeout_seconds=settings.src_timeout_seconds,
+        connect_timeout_seconds=settings.src_connect_timeout_seconds,
+        verify=verify,
+    )
 
 
 def build_gateway(settings: Settings) -> SrcGateway:
-    raise NotImplementedError("the SRC gateway is being built")
+    if settings.src_mode == "sandbox":
+        return HttpSrcGateway(
+            IN_PROCESS_URL,
+            language=settings.src_language,
+            timeout_seconds=settings.src_timeout_seconds,
+            connect_timeout_seconds=settings.src_connect_timeout_seconds,
+            transport=SandboxTransport(sandbox_simulator(settings)),
+        )
+    return build_http_gateway(settings)
+
+
+def provision_sandbox_register(settings: Settings, *, tin: str, taxpayer: str, address: str) -> tuple[str, str]:
+    """Register a new taxpayer + e-HDM in the sandbox (status Ընթացիկ); returns (crn, sn)."""
+    if settings.src_mode == "sandbox":
+        crn, sn = sandbox_simulator(settings).state.register(tin=tin, taxpayer=taxpayer, address=address)
+        return crn, sn
+    client = build_http_gateway(settings)
+    try:
+        answer = client.post_raw("/_sandbox/provision", {"tin": tin, "taxpayer": taxpayer, "address": address})
+    except AuthorityError as exc:
+        raise AuthorityUnavailable(f"the sandbox at {settings.src_url} could not provision a register: {exc}") from exc
+    finally:
+        client.close()
+    if not isinstance(answer, dict) or "crn" not in answer or "sn" not in answer:
+        raise AuthorityUnavailable(f"{settings.src_url} is not an OpenVCR SRC sandbox")
+    return str(answer["crn"]), str(answer["sn"])

@@ -136,9 +136,7 @@ class SrcGateway(Protocol):
 
     def activate(self, crn: str) -> None: ...
 
-    def configure_departments(
-        self, crn: str, seq: int | None, departments: Sequence[tuple[int, int]]
-    ) -> None:
+    def configure_departments(self, crn: str, seq: int | None, departments: Sequence[tuple[int, int]]) -> None:
         """``departments``: (dep number, SRC tax regime code 1/2/3/7) pairs."""
         ...
 

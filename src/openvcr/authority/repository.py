@@ -1,0 +1,221 @@
+"""SQL of the authority domain: the seq counter on ``registers`` and the ``src_requests`` log.
+
+Rules:
+- seq is allocated atomically in SQL (``UPDATE … RETURNING``), never read-modify-write in Python.
+- A seq is given back (strict policy only) only while it is still the register's last one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from openvcr.store.db import now_ms
+from openvcr.store.schema.authority import src_requests
+from openvcr.store.schema.foundation import registers
+
+RECEIPT_METHODS = ("print", "printReturnReceipt")
+
+
+@dataclass(frozen=True)
+class RegisterInfo:
+    id: int
+    crn: str | None
+    tin: str
+    authority_status: str
+    src_seq: int | None
+
+
+@dataclass(frozen=True)
+class SrcRequest:
+    id: int
+    register_id: int
+    document_key: str | None
+    method: str
+    seq: int | None
+    body: str
+    request_hash: str
+    state: str
+    attempts: int
+    receipt_id: int | None
+    response: str | None
+    error_code: int | None
+    error_message: str | None
+    note: str | None
+    created_at: int
+    sent_at: int | None
+    updated_at: int
+
+
+def _request(row: Any) -> SrcRequest:
+    return SrcRequest(**{c.name: row._mapping[c.name] for c in src_requests.columns})
+
+
+def load_register(conn: Connection, register_id: int) -> RegisterInfo | None:
+    from openvcr.store.schema.foundation import business_entities
+
+    row = conn.execute(
+        select(
+            registers.c.id,
+            registers.c.crn,
+            business_entities.c.tin,
+            registers.c.authority_status,
+            registers.c.src_seq,
+        )
+        .join(business_entities, business_entities.c.id == registers.c.entity_id)
+        .where(registers.c.id == register_id)
+    ).first()
+    if row is None:
+        return None
+    return RegisterInfo(row.id, row.crn, row.tin, row.authority_status, row.src_seq)
+
+
+def set_authority_status(conn: Connection, register_id: int, status: str) -> None:
+    conn.execute(update(registers).where(registers.c.id == register_id).values(authority_status=status))
+
+
+def reserve_seq(conn: Connection, register_id: int) -> int:
+    """The register's next seq (last + 1; 1 for the first), recorded as used."""
+    value = conn.execute(
+        update(registers)
+        .where(registers.c.id == register_id)
+        .values(src_seq=func.coalesce(registers.c.src_seq, 0) + 1)
+        .returning(registers.c.src_seq)
+    ).scalar_one()
+    return int(value)
+
+
+def give_back_seq(conn: Connection, register_id: int, seq: int) -> None:
+    """Undo the reservation of ``seq`` if nothing was reserved after it (strict policy)."""
+    conn.execute(
+        update(registers)
+        .where(registers.c.id == register_id, registers.c.src_seq == seq)
+        .values(src_seq=None if seq <= 1 else seq - 1)
+    )
+
+
+def set_seq(conn: Connection, register_id: int, last_seq: int | None) -> bool:
+    result = conn.execute(update(registers).where(registers.c.id == register_id).values(src_seq=last_seq))
+    return result.rowcount == 1
+
+
+def by_key(conn: Connection, document_key: str) -> SrcRequest | None:
+    row = conn.execute(select(src_requests).where(src_requests.c.document_key == document_key)).first()
+    return None if row is None else _request(row)
+
+
+def by_id(conn: Connection, request_id: int) -> SrcRequest | None:
+    row = conn.execute(select(src_requests).where(src_requests.c.id == request_id)).first()
+    return None if row is None else _request(row)
+
+
+def insert_request(
+    conn: Connection,
+    *,
+    register_id: int,
+    document_key: str | None,
+    method: str,
+    seq: int | None,
+    body: str,
+    request_hash: str,
+) -> int:
+    now = now_ms()
+    return int(
+        conn.execute(
+            insert(src_requests)
+            .values(
+                register_id=register_id,
+                document_key=document_key,
+                method=method,
+                seq=seq,
+                body=body,
+                request_hash=request_hash,
+                state="pending",
+                attempts=1,
+                created_at=now,
+                sent_at=now,
+                updated_at=now,
+            )
+            .returning(src_requests.c.id)
+        ).scalar_one()
+    )
+
+
+def restart_request(conn: Connection, request_id: int, *, seq: int | None, body: str) -> None:
+    now = now_ms()
+    conn.execute(
+        update(src_requests)
+        .where(src_requests.c.id == request_id)
+        .values(
+            seq=seq,
+            body=body,
+            state="pending",
+            attempts=src_requests.c.attempts + 1,
+            error_code=None,
+            error_message=None,
+            sent_at=now,
+            updated_at=now,
+        )
+    )
+
+
+def finish(
+    conn: Connection,
+    request_id: int,
+    state: str,
+    *,
+    receipt_id: int | None = None,
+    response: str | None = None,
+    error_code: int | None = None,
+    error_message: str | None = None,
+    note: str | None = None,
+) -> None:
+    conn.execute(
+        update(src_requests)
+        .where(src_requests.c.id == request_id)
+        .values(
+            state=state,
+            receipt_id=receipt_id,
+            response=response,
+            error_code=error_code,
+            error_message=error_message,
+            note=note,
+            updated_at=now_ms(),
+        )
+    )
+
+
+def unsettled(
+    conn: Connection, register_id: int | None = None, states: tuple[str, ...] = ("pending", "in_doubt")
+) -> list[SrcRequest]:
+    query = select(src_requests).where(src_requests.c.state.in_(states)).order_by(src_requests.c.id)
+    if register_id is not None:
+        query = query.where(src_requests.c.register_id == register_id)
+    return [_request(row) for row in conn.execute(query)]
+
+
+def receipt_bounds(conn: Connection, register_id: int, seq: int) -> tuple[int | None, int | None]:
+    """(last receiptId known before ``seq``, first receiptId known after it) among registered requests."""
+    done = (
+        (src_requests.c.register_id == register_id)
+        & (src_requests.c.state == "done")
+        & src_requests.c.method.in_(RECEIPT_METHODS)
+        & src_requests.c.receipt_id.is_not(None)
+    )
+    before = conn.execute(select(func.max(src_requests.c.receipt_id)).where(done, src_requests.c.seq < seq)).scalar()
+    after = conn.execute(select(func.min(src_requests.c.receipt_id)).where(done, src_requests.c.seq > seq)).scalar()
+    return (None if before is None else int(before), None if after is None else int(after))
+
+
+def claimed_receipts(conn: Connection, register_id: int) -> set[int]:
+    rows = conn.execute(
+        select(src_requests.c.receipt_id).where(
+            src_requests.c.register_id == register_id,
+            src_requests.c.state == "done",
+            src_requests.c.method.in_(RECEIPT_METHODS),
+            src_requests.c.receipt_id.is_not(None),
+        )
+    )
+    return {int(r[0]) for r in rows}
