@@ -119,17 +119,22 @@ def test_a_rolled_back_business_transaction_leaves_no_entry_and_no_counter_moved
 ) -> None:
     _sale(database, register_id, "1")
     signer = signer_for(database, register_id, MASTER_KEY)
-    with pytest.raises(Boom), database.write() as conn:
-        journal.append(
-            conn,
-            register_id,
-            doc_type="sale",
-            doc_ref="2",
-            body={"total": Decimal("5.00")},
-            delta=CountersDelta.sale(Decimal("5.00")),
-            signer=signer,
-        )
-        raise Boom
+
+    def sale_then_failure() -> None:
+        with database.write() as conn:
+            journal.append(
+                conn,
+                register_id,
+                doc_type="sale",
+                doc_ref="2",
+                body={"total": Decimal("5.00")},
+                delta=CountersDelta.sale(Decimal("5.00")),
+                signer=signer,
+            )
+            raise Boom
+
+    with pytest.raises(Boom):
+        sale_then_failure()
     with database.read() as conn:
         head = journal.head(conn, register_id)
         assert journal.entry_for(conn, "sale", "2") is None
