@@ -330,6 +330,10 @@ from openvcr.vsdc.cli import sandbox_atax_command, vsdc_app  # noqa: E402
 app.add_typer(vsdc_app, name="vsdc")
 app.add_typer(outbox_app, name="outbox")
 sandbox_app.command("atax")(sandbox_atax_command)
+from openvcr.authority.cli import sandbox_src_app, src_app  # noqa: E402
+
+sandbox_app.add_typer(sandbox_src_app, name="src")
+app.add_typer(src_app, name="src", no_args_is_help=True)
 
 
 def main() -> None:
