@@ -108,7 +108,7 @@ class OutboxWorker:
         self.lease_ms = int(lease_seconds * 1000)
         self.batch_size = batch_size
 
-    def _claim(self, now: int) -> OutboxMessage | None:
+    def _claim(self, now: int, exclude: Iterable[int] = ()) -> OutboxMessage | None:
         """Take one due message: lease it and record the start of an attempt, in one transaction."""
         if not self.deliverers:
             return None
@@ -124,6 +124,9 @@ class OutboxWorker:
                 .order_by(outbox_messages.c.next_attempt_at, outbox_messages.c.id)
                 .limit(1)
             )
+            excluded = sorted(exclude)
+            if excluded:
+                query = query.where(outbox_messages.c.id.not_in(excluded))
             if not self.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
             row = conn.execute(query).first()
@@ -167,9 +170,9 @@ class OutboxWorker:
                 .values(finished_at=now, outcome=outcome, error=error)
             )
 
-    def deliver_one(self, now: int | None = None) -> OutboxMessage | None:
-        """Deliver (or try to deliver) one due message; None when nothing is due."""
-        message = self._claim(now_ms() if now is None else now)
+    def deliver_one(self, now: int | None = None, exclude: Iterable[int] = ()) -> OutboxMessage | None:
+        """Deliver (or try to deliver) one due message (not in ``exclude``); None when nothing is due."""
+        message = self._claim(now_ms() if now is None else now, exclude)
         if message is None:
             return None
         deliverer = self.deliverers[message.kind]
@@ -186,16 +189,14 @@ class OutboxWorker:
         return message
 
     def run_once(self, now: int | None = None) -> int:
-        """Try every message due at ``now`` once (at most ``batch_size``); return how many were tried."""
-        tried = 0
+        """Try every message due at ``now`` at most once (at most ``batch_size``); return how many were tried."""
         seen: set[int] = set()
-        while tried < self.batch_size:
-            message = self.deliver_one(now)
-            if message is None or message.id in seen:
+        while len(seen) < self.batch_size:
+            message = self.deliver_one(now, seen)
+            if message is None:
                 break
             seen.add(message.id)
-            tried += 1
-        return tried
+        return len(seen)
 
     def run(self, stop: threading.Event, *, idle_seconds: float = 0.5) -> None:
         """Deliver until ``stop`` is set; sleep ``idle_seconds`` when nothing is due."""
