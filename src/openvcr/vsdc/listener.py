@@ -11,10 +11,12 @@ Rules:
 - The client certificate reaches the app through the ASGI ``tls`` extension
   (``scope["extensions"]["tls"]["client_cert_chain"]``), filled per connection by a thin subclass of uvicorn's
   HTTP protocol.
-- Proxy mode (opt-in): when the peer address is in ``vsdc_trusted_proxies``, the certificate may instead come
-  in the ``vsdc_client_cert_header`` header (URL-encoded PEM, as nginx's ``$ssl_client_escaped_cert``); it is
-  then checked against the CA here (signature, validity) and answered with 401 when missing or invalid. The
-  header is ignored from every other address.
+- Proxy mode (opt-in, ``vsdc_trusted_proxies`` not empty): when the peer address is a trusted proxy, the
+  certificate may instead come in the ``vsdc_client_cert_header`` header (URL-encoded PEM, as nginx's
+  ``$ssl_client_escaped_cert``); it is then checked against the CA here (signature, validity). The header is
+  ignored from every other address. In this mode the handshake asks for a certificate without requiring it
+  (``CERT_OPTIONAL``: a presented certificate is still verified against the CA in the handshake), so that
+  the proxy can connect; a request with neither a verified certificate nor a trusted header gets HTTP 401.
 - The body is JSON or XML (by ``Content-Type``; at most ``MAX_BODY_BYTES``), the answer uses the request's
   format unless ``Accept`` asks only for the other one.
 """
@@ -159,7 +161,8 @@ def server_names(settings: Settings, host: str) -> list[str]:
 
 
 def build_ssl_context(db: Database, settings: Settings, host: str, work_dir: Path) -> ssl.SSLContext:
-    """Server TLS context: certificate from the V-SDC CA, client certificates required and checked."""
+    """Server TLS context: certificate from the V-SDC CA, client certificates required (optional in proxy
+    mode) and checked against the V-SDC CA."""
     ca_pem, ca_signer = service.load_ca(db, settings)
     cert_pem, key_pem = crypto.issue_server_certificate(ca_pem, ca_signer, server_names(settings, host))
     cert_file, key_file = work_dir / "server.pem", work_dir / "server.key"
@@ -170,7 +173,7 @@ def build_ssl_context(db: Database, settings: Settings, host: str, work_dir: Pat
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(str(cert_file), str(key_file))
     key_file.unlink()  # the key lives in the context now
-    context.verify_mode = ssl.CERT_REQUIRED
+    context.verify_mode = ssl.CERT_OPTIONAL if settings.vsdc_trusted_proxies else ssl.CERT_REQUIRED
     context.load_verify_locations(cadata=ca_pem)
     return context
 
