@@ -334,6 +334,9 @@ from openvcr.authority.cli import sandbox_src_app, src_app  # noqa: E402
 
 sandbox_app.add_typer(sandbox_src_app, name="src")
 app.add_typer(src_app, name="src", no_args_is_help=True)
+from openvcr.sales.rates_cli import rates_app  # noqa: E402
+
+app.add_typer(rates_app, name="rates")
 
 
 def main() -> None:

@@ -33,11 +33,13 @@ transliteration (no machine translation is done).
 
 def _routers() -> list[APIRouter]:
     from openvcr.catalog.api import router as catalog_router
+    from openvcr.prepayments.api import router as prepayments_router
     from openvcr.registers.api import router as registers_router
     from openvcr.sales.api import router as sales_router
+    from openvcr.sales.api_rates import router as rates_router
     from openvcr.vsdc.api import router as vsdc_router
 
-    return [registers_router, catalog_router, sales_router, vsdc_router]
+    return [registers_router, catalog_router, sales_router, rates_router, prepayments_router, vsdc_router]
 
 
 def create_app(
