@@ -99,7 +99,7 @@ def main() -> None:
         raws = build(n, path)
         print(f"built {n} entries in {time.perf_counter() - started:.1f} s ({path.stat().st_size >> 20} MiB)")
         key = load_public_key(raws[0].content and _pem(path))
-        for threads in (0, 2):
+        for threads in (0, 3):
             started = time.perf_counter()
             verify_entries(1, key, raws, threads=threads)
             elapsed = time.perf_counter() - started
@@ -109,6 +109,53 @@ def main() -> None:
             elapsed = time.perf_counter() - started
             assert report.entries == n
             print(f"verify_file, {threads} signature threads: {n / elapsed:,.0f} entries/s")
+        bench_database(n, tmp)
+
+
+def bench_database(n: int, tmp: str) -> None:
+    """Append ``n`` sales through the write path (SQLite, batches of 1000 per transaction), then time
+    ``verify_database``."""
+    from sqlalchemy import insert
+
+    from openvcr.registers import journal
+    from openvcr.registers.export import verify_database
+    from openvcr.registers.signing_keys import ensure_register_key, signer_for
+    from openvcr.store import migrate
+    from openvcr.store.db import Database, now_ms
+    from openvcr.store.schema.foundation import business_entities, registers
+
+    db = Database(f"sqlite:///{tmp}/bench.db")
+    migrate.upgrade(db)
+    with db.write() as conn:
+        entity = conn.execute(
+            insert(business_entities).values(tin="1", name="b", created_at=now_ms()).returning(business_entities.c.id)
+        ).scalar_one()
+        register_id = int(
+            conn.execute(
+                insert(registers)
+                .values(
+                    entity_id=entity, mode="sandbox", trading_platform_name="b", authority_status="current",
+                    created_at=now_ms(),
+                )
+                .returning(registers.c.id)
+            ).scalar_one()
+        )  # fmt: skip
+        ensure_register_key(conn, register_id, "bench")
+    signer = signer_for(db, register_id, "bench")
+    delta = CountersDelta.sale(Decimal("47490.00"), Decimal("7915.00"))
+    started = time.perf_counter()
+    for first in range(1, n + 1, 1000):
+        with db.write() as conn:
+            for i in range(first, min(first + 1000, n + 1)):
+                journal.append(
+                    conn, register_id, doc_type="sale", doc_ref=str(i), body=_body(i), delta=delta, signer=signer
+                )
+    print(f"append (1000 per transaction): {n / (time.perf_counter() - started):,.0f} entries/s")
+    started = time.perf_counter()
+    report = verify_database(db)
+    assert report.entries == n
+    print(f"verify_database: {n / (time.perf_counter() - started):,.0f} entries/s")
+    db.dispose()
 
 
 def _pem(path: Path) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -91,17 +91,27 @@ def _create_head(conn: Connection, register_id: int) -> None:
         conn.execute(insert(journal_heads).values(**values))
 
 
+# Statements built once: executing them with parameters skips SQLAlchemy's per-call construction.
+_ALLOCATE = (
+    update(journal_heads)
+    .where(journal_heads.c.register_id == bindparam("p_register"))
+    .values(number=journal_heads.c.number + 1, updated_at=bindparam("p_now"))
+    .returning(journal_heads.c.number, journal_heads.c.last_hash, journal_heads.c.counters)
+)
+_INSERT_ENTRY = insert(journal_entries)
+_ADVANCE_HEAD = (
+    update(journal_heads)
+    .where(journal_heads.c.register_id == bindparam("p_register"))
+    .values(last_hash=bindparam("p_hash"), counters=bindparam("p_counters"))
+)
+
+
 def _allocate(conn: Connection, register_id: int, now: int) -> Row[Any]:
-    statement = (
-        update(journal_heads)
-        .where(journal_heads.c.register_id == register_id)
-        .values(number=journal_heads.c.number + 1, updated_at=now)
-        .returning(journal_heads.c.number, journal_heads.c.last_hash, journal_heads.c.counters)
-    )
-    row = conn.execute(statement).first()
+    params = {"p_register": register_id, "p_now": now}
+    row = conn.execute(_ALLOCATE, params).first()
     if row is None:
         _create_head(conn, register_id)
-        row = conn.execute(statement).first()
+        row = conn.execute(_ALLOCATE, params).first()
     if row is None:  # pragma: no cover - the head was just created in this transaction
         raise CounterGapError(f"register {register_id}: the journal head could not be created")
     return row
@@ -160,30 +170,27 @@ def append(
     counters_text = canonical_bytes(counters.to_json()).decode("utf-8")
     try:
         conn.execute(
-            insert(journal_entries).values(
-                register_id=register_id,
-                number=number,
-                doc_type=doc_type,
-                doc_ref=doc_ref,
-                time_ms=at,
-                prev_hash=row.last_hash,
-                hash=digest,
-                key_id=signer.key_id,
-                counters=counters_text,
-                content=data,
-                signature=signature,
-            )
+            _INSERT_ENTRY,
+            {
+                "register_id": register_id,
+                "number": number,
+                "doc_type": doc_type,
+                "doc_ref": doc_ref,
+                "time_ms": at,
+                "prev_hash": row.last_hash,
+                "hash": digest,
+                "key_id": signer.key_id,
+                "counters": counters_text,
+                "content": data,
+                "signature": signature,
+            },
         )
     except IntegrityError as exc:
         raise DuplicateDocumentError(
             f"register {register_id}: {doc_type} {doc_ref!r} is already in the journal",
             register_id=register_id,
         ) from exc
-    conn.execute(
-        update(journal_heads)
-        .where(journal_heads.c.register_id == register_id)
-        .values(last_hash=digest, counters=counters_text)
-    )
+    conn.execute(_ADVANCE_HEAD, {"p_register": register_id, "p_hash": digest, "p_counters": counters_text})
     return JournalEntry(
         register_id=register_id,
         number=number,
