@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import ssl
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -30,6 +30,7 @@ from openvcr.authority.errors import AuthorityRejected, AuthorityRetryable
 from openvcr.authority.gateway import GoodList, PrintRequest, Receipt, ReturnedReceiptInfo, ReturnRequest
 
 RETRYABLE_CODES = frozenset({101, 500})
+T = TypeVar("T")
 
 
 def build_ssl_context(
@@ -110,25 +111,25 @@ class HttpSrcGateway:
 
     def get_good_list(self, crn: str, tin: str, tax_regime: int) -> list[GoodList]:
         result = self._call("getGoodList", wire.get_good_list_body(crn, tin, tax_regime))
-        return wire.parse_good_lists(_mapping(result))
+        return _parse(wire.parse_good_lists, result)
 
     def print_receipt(self, crn: str, seq: int | None, request: PrintRequest) -> Receipt:
         result = self._call("print", wire.print_body(crn, seq, request))
-        return wire.parse_receipt(_mapping(result))
+        return _parse(wire.parse_receipt, result)
 
     def print_copy(self, crn: str, seq: int | None, receipt_id: int) -> Receipt:
         result = self._call("printCopy", wire.print_copy_body(crn, seq, receipt_id))
-        return wire.parse_receipt(_mapping(result))
+        return _parse(wire.parse_receipt, result)
 
     def get_returned_receipt_info(
         self, crn: str, seq: int | None, receipt_id: int, source_crn: str | None = None
     ) -> ReturnedReceiptInfo:
         result = self._call("getReturnedReceiptInfo", wire.returned_info_body(crn, seq, receipt_id, source_crn))
-        return wire.parse_returned_info(_mapping(result))
+        return _parse(wire.parse_returned_info, result)
 
     def print_return_receipt(self, crn: str, seq: int | None, request: ReturnRequest) -> Receipt:
         result = self._call("printReturnReceipt", wire.return_body(crn, seq, request))
-        return wire.parse_receipt(_mapping(result))
+        return _parse(wire.parse_receipt, result)
 
     # --- transport ---
 
@@ -182,7 +183,11 @@ class HttpSrcGateway:
         raise AuthorityRejected(code, message, None if error_message is None else str(error_message))
 
 
-def _mapping(result: Any) -> Mapping[str, Any]:
+def _parse(parser: Callable[[Mapping[str, Any]], T], result: Any) -> T:
+    """Parse SRC's ``result``; an unreadable one after code 0 means the answer is lost (it may be registered)."""
     if not isinstance(result, Mapping):
         raise AuthorityRetryable(f"SRC answered an unexpected result: {result!r}", sent=True)
-    return result
+    try:
+        return parser(result)
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise AuthorityRetryable(f"SRC answered an unreadable result: {exc!r}", sent=True) from exc
