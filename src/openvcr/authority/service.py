@@ -476,6 +476,10 @@ class SrcService:
                     ended = True
                     break
                 if exc.authority_code == INVALID_SEQ and self.strict:
+                    # SRC never consumed R's seq: give it back so that the re-send reuses it (and a late
+                    # arrival of R and the re-send compete for one seq: at most one registers).
+                    with self.db.write() as conn:
+                        repo.set_seq(conn, row.register_id, row.seq - 1 if row.seq > 1 else None)
                     return verdict("failed", "strict seq: the lost request's seq was never consumed by SRC")
                 return verdict("in_doubt", f"printCopy {candidate} refused: {exc.authority_code}")
             except AuthorityUnavailable as exc:

@@ -227,3 +227,17 @@ def test_resync_seq_after_src_got_ahead(env: Env) -> None:
         assert conn.execute(select(func.count()).select_from(src_requests)).scalar_one() == 3
     state = env.service.request_state("sale-1")
     assert state is not None and state.attempts == 2 and state.seq == 101
+
+
+def test_strict_policy_lost_request_that_never_arrived_is_sent_again_with_the_same_seq(
+    database: Database, tmp_path: Path
+) -> None:
+    env = make_env(database, tmp_path, "strict")
+    ready(env)  # seq 1, 2
+    env.simulator.state.add_fault(env.crn, "print", "timeout")  # 101 before the seq check: seq 3 not consumed
+    receipt = env.service.print_receipt(env.register_id, "sale-1", sale())
+    assert env.simulator.state.receipt_count(env.crn) == 1
+    state = env.service.request_state("sale-1")
+    assert state is not None and state.seq == 3 and state.attempts == 2
+    assert env.service.outcome("sale-1") == receipt
+    assert (env.simulator.state.summary(env.crn) or {})["lastSeq"] == 3
