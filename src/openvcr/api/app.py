@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
@@ -42,6 +47,32 @@ def _routers() -> list[APIRouter]:
     return [registers_router, catalog_router, sales_router, rates_router, prepayments_router, vsdc_router]
 
 
+MAINTENANCE_INTERVAL_SECONDS = 30.0
+log = logging.getLogger("openvcr.maintenance")
+
+
+def maintenance_pass(ctx: AppContext) -> None:
+    """Finish documents left pending (lost answers, crashes) and forget expired idempotency keys."""
+    from openvcr.registers import idempotency
+    from openvcr.sales.recovery import recover
+    from openvcr.sales.service import SalesService
+    from openvcr.store.db import now_ms
+
+    kinds = SalesService(ctx.db, ctx.src, ctx.settings).document_kinds()
+    report = recover(ctx.db, ctx.src, kinds)
+    if report.completed or report.dropped or report.in_doubt:
+        log.info("recovery: %s", report)
+    idempotency.purge(ctx.db, now_ms() - ctx.settings.idempotency_retention_hours * 3_600_000)
+
+
+def _maintenance_loop(ctx: AppContext, stop: threading.Event) -> None:
+    while not stop.wait(MAINTENANCE_INTERVAL_SECONDS):
+        try:
+            maintenance_pass(ctx)
+        except Exception:
+            log.exception("maintenance pass failed")
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -61,7 +92,19 @@ def create_app(
         gateway=gateway,
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
     )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = threading.Thread(target=_maintenance_loop, args=(ctx, stop), name="openvcr-maintenance", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="OpenVCR",
         version=__version__,
         description=API_DESCRIPTION,

@@ -57,6 +57,7 @@ from openvcr.registers.repository import get_register
 from openvcr.registers.signing_keys import signer_for
 from openvcr.sales import documents
 from openvcr.sales.rates import rate_for_sale
+from openvcr.sales.recovery import DocumentKind
 from openvcr.sales.schemas import OfferRef, SaleCreate, SaleRefundCreate
 from openvcr.sales.units import SRC_UNIT_NAMES
 from openvcr.store.db import Database, now_ms
@@ -771,6 +772,13 @@ class SalesService:
             "receipt_id": int(row.receipt["srcId"]),
             "fiscal": row.receipt.get("fiscal"),
         }
+
+    def document_kinds(self) -> list[DocumentKind]:
+        """How ``sales.recovery`` finishes or drops this service's pending documents."""
+        return [
+            DocumentKind("sale", sales, self._complete_sale, self._drop_sale),
+            DocumentKind("sale_refund", sale_refunds, self._complete_refund, self._drop_refund),
+        ]
 
     # ---- reads -------------------------------------------------------------------------------------------
 
