@@ -212,6 +212,9 @@ def run_vsdc_listener(settings: Settings, *, port: int, context: str = "", host:
     db = Database(settings.database_url)
     stop: threading.Event | None = None
     try:
+        _cert, created = service.init_ca(db, settings)  # the V-SDC cannot serve without its CA
+        if created:
+            log.warning("created the V-SDC CA (none existed): issue device certificates with `openvcr vsdc device add`")
         with tempfile.TemporaryDirectory(prefix="openvcr-vsdc-") as tmp:
             server = build_server(settings, db, port=port, context=context, host=host, work_dir=Path(tmp))
             _thread, stop = atax_worker(settings, db).start()

@@ -64,17 +64,15 @@ def test_ca_taxpayer_and_device_commands(db_url: str, env: dict[str, str], tmp_p
     assert format(bundle.cert.certificate.serial_number, "x") == files["serial"]
     assert oct(Path(files["key"]).stat().st_mode & 0o777) == "0o600"
     status = json.loads(cli(env, "outbox", "status", "--json", "--database", db_url).stdout)
-    assert status == [
-        {"kind": "atax.vsdc_device", "pending": 1, "delivered": 0, "failed": 0, "oldest_pending_at": status[0]["oldest_pending_at"]}
-    ]  # fmt: skip
+    assert [(s["kind"], s["pending"], s["delivered"], s["failed"]) for s in status] == [("atax.vsdc_device", 1, 0, 0)]
     revoked = cli(env, "vsdc", "device", "revoke", "--mcr", "777777777", "--database", db_url)
     assert json.loads(revoked.stdout) == {"mcr": "777777777", "revoked": True}
 
 
 def test_bad_input_is_refused_with_a_clear_error_and_writes_nothing(db_url: str, env: dict[str, str]) -> None:
     cli(env, "vsdc", "ca", "init", "--database", db_url)
-    done = run_cli(["vsdc", "taxpayer", "add", "--tin", "1", "--name", "X", "--rates", "A=0,B=18", "--database", db_url],
-                   env)  # fmt: skip
+    args = ["vsdc", "taxpayer", "add", "--tin", "1", "--name", "X", "--rates", "A=0,B=18", "--database", db_url]
+    done = run_cli(args, env)
     assert done.returncode == 1
     assert "rates of C, D are missing" in done.stderr
     done = run_cli(["vsdc", "device", "add", "--tin", "1", "--mcr", "9", "--out", "/tmp/x", "--database", db_url], env)

@@ -77,7 +77,9 @@ def _setup(database: Database, tmp_path: Path, **overrides: Any) -> tuple[Settin
         **overrides,
     )
     service.init_ca(database, settings)
-    service.add_taxpayer(database, tin="123456789", name="Seed Taxpayer", rates=service.parse_rates("A=0,B=18,C=16,D=32"))
+    service.add_taxpayer(
+        database, tin="123456789", name="Seed Taxpayer", rates=service.parse_rates("A=0,B=18,C=16,D=32")
+    )
     files = service.add_device(database, settings, tin="123456789", mcr="777777777", out_dir=tmp_path / "device")
     return settings, files
 
@@ -135,9 +137,17 @@ def test_the_seed_request_in_xml_is_answered_in_xml_unless_accept_asks_for_json(
         ),
         (
             {"hr": 25},
-            {"success": False, "status": None, "message": "Tax Rate expected <0.000000> but was <25.000000>", "errors": []},
+            {
+                "success": False,
+                "status": None,
+                "message": "Tax Rate expected <0.000000> but was <25.000000>",
+                "errors": [],
+            },
         ),
-        ({"journal": None}, {"success": False, "status": None, "message": "Journal is missing", "errors": ["Journal is missing"]}),
+        (
+            {"journal": None},
+            {"success": False, "status": None, "message": "Journal is missing", "errors": ["Journal is missing"]},
+        ),
     ],
 )
 def test_the_contract_errors_come_back_exactly(listener: Listener, changes: dict[str, Any], expected: object) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 
 from openvcr.core.canonical import parse
 from openvcr.core.errors import DuplicateDocumentError, InvalidDeltaError, MalformedEntryError
@@ -244,3 +245,51 @@ def test_the_head_row_is_created_with_the_first_entry(database: Database, regist
     _sale(database, register_id, "1")
     with database.read() as conn:
         assert conn.execute(select(journal_heads.c.number)).scalar_one() == 1
+
+
+def test_an_open_append_on_one_register_does_not_lock_another_register(
+    database: Database, make_register: MakeRegister
+) -> None:
+    if database.is_sqlite:
+        pytest.skip("SQLite has one writer at a time by design")
+    one, two = make_register(), make_register()
+    _sale(database, one, "a0")
+    _sale(database, two, "b0")
+    signer_one = signer_for(database, one, MASTER_KEY)
+    signer_two = signer_for(database, two, MASTER_KEY)
+    with database.write() as held:
+        journal.append(
+            held,
+            one,
+            doc_type="sale",
+            doc_ref="a1",
+            body={"total": Decimal("1.00")},
+            delta=CountersDelta.sale(Decimal("1.00")),
+            signer=signer_one,
+        )
+        # register one's head row is locked until `held` commits; register two must not need that lock
+        with database.write() as other:
+            other.exec_driver_sql("SET LOCAL lock_timeout = '3s'")
+            entry = journal.append(
+                other,
+                two,
+                doc_type="sale",
+                doc_ref="b1",
+                body={"total": Decimal("1.00")},
+                delta=CountersDelta.sale(Decimal("1.00")),
+                signer=signer_two,
+            )
+        assert entry.number == 2
+        # while the same register's next append does wait for it (the check above can fail)
+        with pytest.raises(OperationalError, match="lock timeout"), database.write() as same:
+            same.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+            journal.append(
+                same,
+                one,
+                doc_type="sale",
+                doc_ref="a2",
+                body={},
+                delta=CountersDelta.sale(Decimal("1.00")),
+                signer=signer_one,
+            )
+    assert verify_database(database).entries == 4

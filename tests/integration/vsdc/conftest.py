@@ -24,10 +24,10 @@ class Vsdc:
 @pytest.fixture
 def vsdc(database: Database, tmp_path: Path) -> Vsdc:
     clear_signer_cache()
-    settings = Settings(
-        database_url=database.url, public_url="https://vsdc.example", atax_state_dir=tmp_path / "atax"
-    )
+    settings = Settings(database_url=database.url, public_url="https://vsdc.example", atax_state_dir=tmp_path / "atax")
     service.init_ca(database, settings)
-    service.add_taxpayer(database, tin="123456789", name="Seed Taxpayer", rates=service.parse_rates("A=0,B=18,C=16,D=32"))
+    service.add_taxpayer(
+        database, tin="123456789", name="Seed Taxpayer", rates=service.parse_rates("A=0,B=18,C=16,D=32")
+    )
     files = service.add_device(database, settings, tin="123456789", mcr="777777777", out_dir=tmp_path / "device")
     return Vsdc(database, settings, files.serial, files)

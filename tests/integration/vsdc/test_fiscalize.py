@@ -28,9 +28,7 @@ COMBINATION = "There was an error with your MCR/TIN  (777777777/123456789) combi
 
 
 def fiscalize(vsdc: Vsdc, body: bytes, kind: str = "json", serial: str | None = None) -> dict[str, Any]:
-    return service.fiscalize(
-        vsdc.db, vsdc.settings, cert_serial=serial or vsdc.serial, fields=parse_body(body, kind)
-    )
+    return service.fiscalize(vsdc.db, vsdc.settings, cert_serial=serial or vsdc.serial, fields=parse_body(body, kind))
 
 
 def rejected(vsdc: Vsdc, body: bytes, serial: str | None = None) -> dict[str, Any]:

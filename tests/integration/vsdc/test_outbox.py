@@ -36,9 +36,13 @@ def attempts(db: Database, key: str) -> list[tuple[int, str]]:
 
 
 def test_enqueue_is_part_of_the_business_transaction(database: Database) -> None:
-    with pytest.raises(RuntimeError), database.write() as conn:
-        outbox.enqueue(conn, "mail", "k1", {"to": "a@b"})
-        raise RuntimeError("the business transaction fails")
+    def business_transaction() -> None:
+        with database.write() as conn:
+            outbox.enqueue(conn, "mail", "k1", {"to": "a@b"})
+            raise RuntimeError("the business transaction fails")
+
+    with pytest.raises(RuntimeError):
+        business_transaction()
     with database.read() as conn:
         assert outbox.status(conn) == []
         assert outbox.message_status(conn, "k1") is None

@@ -88,7 +88,7 @@ def test_an_altered_signature_is_not_valid(vsdc: Vsdc, client: Client) -> None:
 
 def test_altered_internal_data_is_not_valid(vsdc: Vsdc, client: Client) -> None:
     link = signed_link(vsdc)
-    data = [p for p in link.split("?", 1)[1].split("&") if p.startswith("data=")][0][5:]
+    data = next(p for p in link.split("?", 1)[1].split("&") if p.startswith("data="))[5:]
     tampered = ("B" if data[0] != "B" else "C") + data[1:]
     body = client.get(_replace(link, "data", tampered), headers={"Accept": "application/json"}).json()
     assert body["valid"] is False

@@ -91,7 +91,12 @@ def test_every_journal_placeholder_is_filled_in_both_spellings() -> None:
 
 
 def test_a_filled_value_is_not_filled_again() -> None:
-    assert fill_journal("$$nev$$", {"nev": "$$date$$", "date": "X"} | dict.fromkeys(["numberRecu", "idata", "signature"], "")) == "$$date$$"
+    assert (
+        fill_journal(
+            "$$nev$$", {"nev": "$$date$$", "date": "X"} | dict.fromkeys(["numberRecu", "idata", "signature"], "")
+        )
+        == "$$date$$"
+    )
 
 
 @pytest.mark.parametrize("text", ["2014-12-31T21:07:36-0400", "2014-12-31 21:07:36", "2014-12-31 21:07 -0400", "x"])
