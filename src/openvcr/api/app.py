@@ -39,15 +39,23 @@ transliteration (no machine translation is done).
 def _routers() -> list[APIRouter]:
     from openvcr.catalog.api import router as catalog_router
     from openvcr.prepayments.api import router as prepayments_router
+    from openvcr.receipts.api import router as receipts_router
     from openvcr.registers.api import router as registers_router
     from openvcr.sales.api import router as sales_router
     from openvcr.sales.api_rates import router as rates_router
     from openvcr.vsdc.api import router as vsdc_router
 
-    return [registers_router, catalog_router, sales_router, rates_router, prepayments_router, vsdc_router]
+    return [
+        registers_router,
+        catalog_router,
+        sales_router,
+        rates_router,
+        prepayments_router,
+        receipts_router,
+        vsdc_router,
+    ]
 
 
-MAINTENANCE_INTERVAL_SECONDS = 30.0
 log = logging.getLogger("openvcr.maintenance")
 
 
@@ -59,14 +67,14 @@ def maintenance_pass(ctx: AppContext) -> None:
     from openvcr.store.db import now_ms
 
     kinds = SalesService(ctx.db, ctx.src, ctx.settings).document_kinds()
-    report = recover(ctx.db, ctx.src, kinds)
+    report = recover(ctx.db, ctx.src, kinds, min_age_ms=int(ctx.settings.recovery_min_age_seconds * 1000))
     if report.completed or report.dropped or report.in_doubt:
         log.info("recovery: %s", report)
     idempotency.purge(ctx.db, now_ms() - ctx.settings.idempotency_retention_hours * 3_600_000)
 
 
 def _maintenance_loop(ctx: AppContext, stop: threading.Event) -> None:
-    while not stop.wait(MAINTENANCE_INTERVAL_SECONDS):
+    while not stop.wait(ctx.settings.maintenance_interval_seconds):
         try:
             maintenance_pass(ctx)
         except Exception:

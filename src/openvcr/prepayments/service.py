@@ -44,6 +44,7 @@ from openvcr.registers import journal
 from openvcr.registers.repository import get_register
 from openvcr.registers.signing_keys import signer_for
 from openvcr.sales import documents
+from openvcr.sales.recovery import DocumentKind
 from openvcr.sales.service import find_cashier
 from openvcr.store.db import Database, now_ms
 from openvcr.store.schema.foundation import registers
@@ -127,6 +128,23 @@ class PrepaymentsService:
         self.db = db
         self.src = src
         self.settings = settings
+
+    def document_kinds(self) -> list[DocumentKind]:
+        """How ``sales.recovery`` finishes or drops this service's pending documents."""
+        return [
+            DocumentKind(
+                "prepayment",
+                prepayments,
+                self._complete_prepayment,
+                lambda conn, row_id: self._drop(conn, prepayments, row_id),
+            ),
+            DocumentKind(
+                "prepayment_refund",
+                prepayment_refunds,
+                self._complete_refund,
+                lambda conn, row_id: self._drop(conn, prepayment_refunds, row_id),
+            ),
+        ]
 
     def _signer(self, conn: Connection, register_id: int) -> Any:
         return signer_for(conn, register_id, self.settings.master_key.get_secret_value())
