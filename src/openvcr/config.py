@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     key_rotation_overlap_seconds: int = 86_400
     idempotency_retention_hours: int = 48
 
+    # Background maintenance: finishing documents left pending (crash, lost answer), purging old keys.
+    maintenance_interval_seconds: float = 30.0
+    recovery_min_age_seconds: float = 300.0
+
     # Encryption of register signing keys at rest.
     master_key: SecretStr = SecretStr(DEV_MASTER_KEY)
 

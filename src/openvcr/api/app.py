@@ -56,7 +56,6 @@ def _routers() -> list[APIRouter]:
     ]
 
 
-MAINTENANCE_INTERVAL_SECONDS = 30.0
 log = logging.getLogger("openvcr.maintenance")
 
 
@@ -68,14 +67,14 @@ def maintenance_pass(ctx: AppContext) -> None:
     from openvcr.store.db import now_ms
 
     kinds = SalesService(ctx.db, ctx.src, ctx.settings).document_kinds()
-    report = recover(ctx.db, ctx.src, kinds)
+    report = recover(ctx.db, ctx.src, kinds, min_age_ms=int(ctx.settings.recovery_min_age_seconds * 1000))
     if report.completed or report.dropped or report.in_doubt:
         log.info("recovery: %s", report)
     idempotency.purge(ctx.db, now_ms() - ctx.settings.idempotency_retention_hours * 3_600_000)
 
 
 def _maintenance_loop(ctx: AppContext, stop: threading.Event) -> None:
-    while not stop.wait(MAINTENANCE_INTERVAL_SECONDS):
+    while not stop.wait(ctx.settings.maintenance_interval_seconds):
         try:
             maintenance_pass(ctx)
         except Exception:
@@ -142,5 +141,6 @@ def create_app(
 
 
 def create_app_from_environment() -> FastAPI:
-    """Entry point for uvicorn workers (``factory=True``): settings come from the environment."""
+    """Entry point for uvicorn workers (``factory=True``): settings come from the environment, read now."""
+    get_settings.cache_clear()
     return create_app(configure_logs=True)

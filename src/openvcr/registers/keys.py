@@ -104,9 +104,7 @@ def rotate_key(conn: Connection, key_id: int, overlap_seconds: int) -> IssuedKey
     expires = now_ms() + overlap_seconds * 1000
     if info.expires_at is not None:
         expires = min(expires, info.expires_at)
-    conn.execute(
-        update(api_keys).where(api_keys.c.id == key_id).values(expires_at=expires, replaced_by=issued.id)
-    )
+    conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(expires_at=expires, replaced_by=issued.id))
     return issued
 
 
@@ -138,11 +136,7 @@ class Authenticator:
         with self.db.read() as conn:
             row = conn.execute(query).first()
         now = now_ms()
-        if (
-            row is None
-            or row.revoked_at is not None
-            or (row.expires_at is not None and row.expires_at <= now)
-        ):
+        if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
             raise NotAuthenticated("Invalid API key")
         self._touch(row.id, now)
         return Principal(
