@@ -340,4 +340,11 @@ app.add_typer(rates_app, name="rates")
 
 
 def main() -> None:
-    app()
+    """Run the command line; domain errors are printed as one line, exit code 1."""
+    from openvcr.core.errors import OpenVCRError
+
+    try:
+        app()
+    except OpenVCRError as error:
+        err_console.print(f"[red]{error.message}[/red]")
+        raise SystemExit(1) from None
