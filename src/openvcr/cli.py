@@ -12,6 +12,8 @@ from rich.table import Table
 
 from openvcr.config import Settings, get_settings
 
+DEFAULT_PUBLIC_URL = Settings.model_fields["public_url"].default
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -117,9 +119,9 @@ def _print_init(result: Any) -> None:
 @app.command()
 def serve(
     database: DatabaseOption = None,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of the HTTP API.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on [default: 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port of the HTTP API [default: 8000].")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: 1].")] = None,
     public_url: Annotated[str | None, typer.Option(help="Public base URL used in receipt links and QR codes.")] = None,
     vsdc_port: Annotated[int | None, typer.Option(help="Also serve the V-SDC API (mutual TLS) on this port.")] = None,
     vsdc_context: Annotated[str, typer.Option(help="Path prefix of the V-SDC API.")] = "",
@@ -127,7 +129,15 @@ def serve(
     """Run the service: migrate, initialize an empty database (printing its key once), then serve HTTP."""
     import uvicorn
 
-    settings = settings_for(database, public_url=public_url or f"http://{host}:{port}")
+    base = settings_for(database)
+    host = host or base.host
+    port = port or base.port
+    workers = workers or base.workers
+    settings = settings_for(
+        database,
+        public_url=public_url
+        or (base.public_url if base.public_url != DEFAULT_PUBLIC_URL else f"http://{host}:{port}"),
+    )
     os.environ["OPENVCR_DATABASE_URL"] = settings.database_url  # for worker processes
     os.environ["OPENVCR_PUBLIC_URL"] = settings.public_url
     result = _init(settings)
@@ -135,6 +145,7 @@ def serve(
         _print_init(result)
     console.print(f"API:  http://{host}:{port}/api/v1   docs: http://{host}:{port}/docs")
     vsdc_process = None
+    vsdc_port = vsdc_port or settings.vsdc_port
     if vsdc_port is not None:
         vsdc_process = _start_vsdc(settings, vsdc_port, vsdc_context, host)
     try:
