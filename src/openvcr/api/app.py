@@ -103,6 +103,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        from openvcr.catalog.classifier import warm_up
+
+        warm_up()  # build the classifier index now, not on the first search
         stop = threading.Event()
         thread = threading.Thread(target=_maintenance_loop, args=(ctx, stop), name="openvcr-maintenance", daemon=True)
         thread.start()
