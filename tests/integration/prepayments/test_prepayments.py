@@ -318,3 +318,17 @@ def test_refund_split_follows_how_the_prepayment_was_paid(
     got = refund_split(Decimal(remaining), Decimal(cash), Decimal(non_cash))
     assert got == (Decimal(expected[0]), Decimal(expected[1]))
     assert sum(got) == Decimal(remaining) and got[0] <= Decimal(cash) and got[1] <= Decimal(non_cash)
+
+
+def test_a_dropped_src_answer_still_gives_one_document_and_one_src_receipt(api: Api) -> None:
+    assert api.init.crn is not None
+    sandbox_simulator(api.settings).admin("fault", {"crn": api.init.crn, "method": "print", "fault": "drop"})
+    before = side_effects(api)
+    first = post_prepayment(api, prepayment_body("1200"), **{"Idempotency-Key": "lost-1"})
+    assert first.status_code == 200, first.text  # the lost answer is resolved from SRC (printCopy)
+    retried = post_prepayment(api, prepayment_body("1200"), **{"Idempotency-Key": "lost-1"})
+    assert retried.status_code == 200 and retried.json() == first.json()
+    after = side_effects(api)
+    assert after["prepayments"] == before["prepayments"] + 1 and after["journal"] == before["journal"] + 1
+    assert after["src"] == before["src"] + 1
+    assert detail(api, first.json()["prepaymentId"])["state"] == "open"
