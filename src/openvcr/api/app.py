@@ -61,12 +61,14 @@ log = logging.getLogger("openvcr.maintenance")
 
 def maintenance_pass(ctx: AppContext) -> None:
     """Finish documents left pending (lost answers, crashes) and forget expired idempotency keys."""
+    from openvcr.prepayments.service import PrepaymentsService
     from openvcr.registers import idempotency
     from openvcr.sales.recovery import recover
     from openvcr.sales.service import SalesService
     from openvcr.store.db import now_ms
 
     kinds = SalesService(ctx.db, ctx.src, ctx.settings).document_kinds()
+    kinds += PrepaymentsService(ctx.db, ctx.src, ctx.settings).document_kinds()
     report = recover(ctx.db, ctx.src, kinds, min_age_ms=int(ctx.settings.recovery_min_age_seconds * 1000))
     if report.completed or report.dropped or report.in_doubt:
         log.info("recovery: %s", report)
