@@ -134,14 +134,29 @@ def hold_prepayment(
     return taken
 
 
-def return_prepayment(conn: Connection, sale_id: int, refund_id: int, amount: Decimal) -> None:
-    """A sale refund gives consumed prepayment back to the prepayments it came from, newest first."""
+def _sale_sources(conn: Connection, sale_id: int) -> list[tuple[int, int, Decimal]]:
+    """(prepayment, entity, net amount still consumed) of a sale, newest prepayment first, skipping refunded ones."""
     rows = conn.execute(
         select(prepayment_usages.c.prepayment_id, prepayment_usages.c.entity_id, func.sum(prepayment_usages.c.amount))
         .where(prepayment_usages.c.sale_id == sale_id)
         .group_by(prepayment_usages.c.prepayment_id, prepayment_usages.c.entity_id)
         .order_by(prepayment_usages.c.prepayment_id.desc())
     ).all()
+    refunded = _refunded(conn, [int(r[0]) for r in rows])
+    return [(int(p), int(e), Decimal(str(n))) for p, e, n in rows if int(p) not in refunded]
+
+
+def returnable_prepayment(conn: Connection, sale_id: int) -> Decimal:
+    """How much of a sale's prepayment can still go back to the advances it came from (not refunded since)."""
+    return sum((max(net, ZERO) for _, _, net in _sale_sources(conn, sale_id)), ZERO)
+
+
+def return_prepayment(conn: Connection, sale_id: int, refund_id: int, amount: Decimal) -> None:
+    """A sale refund gives consumed prepayment back to the prepayments it came from, newest first.
+
+    Prepayments refunded in the meantime take nothing back (such a refund is refused beforehand: 409).
+    """
+    rows = _sale_sources(conn, sale_id)
     left = amount
     now = now_ms()
     for prepayment_id, entity_id, net in rows:

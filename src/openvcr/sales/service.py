@@ -33,7 +33,7 @@ from openvcr.catalog import repository as catalog_repo
 from openvcr.catalog.models import Cashier, Department, Offer, OfferTitle
 from openvcr.catalog.service import OfferSpec, create_offer_in, offer_title
 from openvcr.config import Settings
-from openvcr.core.errors import Conflict, Issue, NotFound, ValidationFailed
+from openvcr.core.errors import AuthorityRefused, AuthorityUnavailable, Conflict, Issue, NotFound, ValidationFailed
 from openvcr.core.journal import CountersDelta
 from openvcr.core.money import ZERO, round_money
 from openvcr.core.receipt import (
@@ -50,7 +50,7 @@ from openvcr.core.receipt import (
     split_refund,
     vat_of,
 )
-from openvcr.prepayments.ledger import hold_prepayment, return_prepayment
+from openvcr.prepayments.ledger import hold_prepayment, return_prepayment, returnable_prepayment
 from openvcr.registers import journal
 from openvcr.registers.models import Register
 from openvcr.registers.repository import get_register
@@ -423,7 +423,12 @@ class SalesService:
             return self._sale_created(row)
         request = documents.request_from_json(row.src_request)
         assert isinstance(request, PrintRequest)
-        receipt = self.src.print_receipt(row.register_id, row.document_key, request)
+        try:
+            receipt = self.src.print_receipt(row.register_id, row.document_key, request)
+        except (AuthorityRefused, AuthorityUnavailable):
+            with self.db.write() as conn:
+                self._drop_sale(conn, row.id)
+            raise
         with self.db.write() as conn:
             return self._complete_sale(conn, row.id, receipt)
 
@@ -622,6 +627,14 @@ class SalesService:
             raise Conflict("a sale paid partly by compensation can only be refunded in full")
         already = _refunded_tenders(conn, sale.id)
         split = split_refund(amount, paid, already, Decimal(sale.total), everything)
+        returnable = returnable_prepayment(conn, sale.id)
+        if split.prepayment > returnable:
+            # SRC returns the prepayment part as prepayment; the advances it came from were refunded since, so
+            # there is nothing left to give it back to: an operator must settle it with the customer.
+            raise Conflict(
+                f"{split.prepayment} of this refund would go back to prepayments that were refunded since; "
+                f"at most {returnable} can be returned to the customer's prepayment balance"
+            )
         if body.refund_amounts is not None:
             cash = body.refund_amounts.cash if body.refund_amounts.cash is not None else ZERO
             non_cash = body.refund_amounts.non_cash if body.refund_amounts.non_cash is not None else ZERO
@@ -703,7 +716,12 @@ class SalesService:
             return self._refund_created(row)
         request = documents.request_from_json(row.src_request)
         assert isinstance(request, ReturnRequest)
-        receipt = self.src.print_return_receipt(row.register_id, row.document_key, request)
+        try:
+            receipt = self.src.print_return_receipt(row.register_id, row.document_key, request)
+        except (AuthorityRefused, AuthorityUnavailable):
+            with self.db.write() as conn:
+                self._drop_refund(conn, row.id)
+            raise
         with self.db.write() as conn:
             return self._complete_refund(conn, row.id, receipt)
 
