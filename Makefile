@@ -18,8 +18,8 @@ serve: $(STAMP)
 	$(BIN)/openvcr serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check --no-cache src tests bench
+	$(BIN)/ruff format --no-cache --check src tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

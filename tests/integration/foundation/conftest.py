@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from openvcr.authority.service import SrcService
 
 from openvcr.api.app import create_app
 from openvcr.authority.factory import build_gateway
+from openvcr.authority.service import SrcService
 from openvcr.config import Settings
 from openvcr.registers.service import InitResult, initialize
 from openvcr.store.db import Database
