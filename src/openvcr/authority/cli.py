@@ -2,7 +2,7 @@
 
 Commands:
 - ``openvcr sandbox src --host H --port P --state DIR [--seed-demo] [--tls [--client-ca PEM]]
-  [--seq-policy increasing|strict] [--error-status 200] [--require-seq]``;
+  [--seq-policy increasing|strict] [--error-status 200] [--require-seq] [--latency-ms N]``;
 - ``openvcr sandbox src ca init --state DIR`` / ``ca issue --state DIR --crn C --tin T --out DIR``;
 - ``openvcr src check|resync-seq|in-doubt|resolve|settle`` against the configured SRC (``--database URL``).
 """
@@ -53,6 +53,9 @@ def sandbox_src(
     server_name: Annotated[
         list[str] | None, typer.Option("--server-name", help="Extra DNS name / IP of the server certificate.")
     ] = None,
+    latency_ms: Annotated[
+        int, typer.Option("--latency-ms", min=0, help="Delay every answer by this many milliseconds.")
+    ] = 0,
 ) -> None:
     """Serve /taxsystem-rs-vcr/api/v1.0/<method> until interrupted."""
     if ctx.invoked_subcommand is not None:
@@ -80,7 +83,7 @@ def sandbox_src(
         require_seq=require_seq,
         require_client_cert=client_ca is not None,
     )
-    server = SandboxHttpServer((host, port), Simulator(sandbox_state, config), server_tls)
+    server = SandboxHttpServer((host, port), Simulator(sandbox_state, config), server_tls, latency_ms=latency_ms)
     console.print(f"SRC e-HDM sandbox: {server.url}/api/v1.0/<method>  (state {state})")
     try:
         server.serve_forever()

@@ -5,12 +5,15 @@ Rules:
   DER bytes go to the simulator, which maps the serial number to a CRN/TIN).
 - A ``drop`` fault closes the connection without an answer after the work was committed.
 - Every answer closes the connection (as SRC's clients expect nothing else).
+- ``latency_ms`` (default 0) delays every answer by that long before the request is handled, like a distant
+  SRC; the wait holds no lock, so requests of different registers wait in parallel.
 """
 
 from __future__ import annotations
 
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,10 +32,13 @@ class SandboxHttpServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], simulator: Simulator, tls: ServerTls | None = None) -> None:
+    def __init__(
+        self, address: tuple[str, int], simulator: Simulator, tls: ServerTls | None = None, latency_ms: int = 0
+    ) -> None:
         super().__init__(address, _Handler)
         self.simulator = simulator
         self.tls = tls
+        self.latency_ms = latency_ms
         if tls is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(str(tls.cert), str(tls.key))
@@ -70,6 +76,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if self.server.latency_ms > 0:
+            time.sleep(self.server.latency_ms / 1000)
         cert = None
         if isinstance(self.connection, ssl.SSLSocket):
             cert = self.connection.getpeercert(binary_form=True)
