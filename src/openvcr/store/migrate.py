@@ -22,10 +22,16 @@ def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the database schema up to ``revision`` (default: the newest)."""
     config = _config()
     with db.engine.begin() as conn:
-        if db.is_sqlite:
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
+
+
+def downgrade(db: Database, revision: str = "base") -> None:
+    """Roll the schema back to ``revision`` (default: empty)."""
+    config = _config()
+    with db.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
 
 
 def current(db: Database) -> str | None:
