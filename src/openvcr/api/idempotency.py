@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Annotated
 
+from fastapi import Header
 from pydantic import BaseModel
 from starlette.responses import Response
 
@@ -19,6 +21,18 @@ from openvcr.registers import idempotency
 from openvcr.registers.models import Principal
 
 MAX_KEY_LENGTH = 255
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Makes the POST safe to retry: the same key and body return the stored response.",
+    ),
+]
+IDEMPOTENCY_DOC = {
+    "description": "The stored response of an earlier request with the same Idempotency-Key",
+    "headers": {"Idempotency-Replayed": {"schema": {"type": "string"}, "description": "true on a replay"}},
+}
 
 
 def run_idempotent(

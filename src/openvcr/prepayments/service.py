@@ -30,7 +30,6 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from openvcr.authority.gateway import PrintRequest, Receipt, ReturnRequest
-from openvcr.authority.outbox import enqueue
 from openvcr.authority.service import SrcService
 from openvcr.catalog import repository as catalog_repo
 from openvcr.catalog.models import Cashier
@@ -79,26 +78,6 @@ def refund_split(remaining: Decimal, cash: Decimal, non_cash: Decimal) -> tuple[
         return cash, non_cash
     share = round_money(remaining * non_cash / amount)
     return remaining - share, share
-
-
-def _src_summary(stored: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "crn": stored["crn"],
-        "receiptId": stored["srcId"],
-        "fiscal": stored.get("fiscal"),
-        "time": stored["time"],
-        "qr": stored["qr"],
-    }
-
-
-def _enqueue_receipt_mail(conn: Connection, kind: str, url_id: str, email: str | None, language: str | None) -> None:
-    if email:
-        enqueue(
-            conn,
-            "receipt_email",
-            f"receipt-email:{url_id}",
-            {"document": kind, "urlId": url_id, "email": email, "language": language or "hy"},
-        )
 
 
 @dataclass
@@ -251,7 +230,7 @@ class PrepaymentsService:
             "amount": Decimal(row.amount),
             "cash": Decimal(row.cash),
             "nonCash": Decimal(row.non_cash),
-            "src": _src_summary(stored),
+            "src": documents.src_summary(stored),
         }
         journal.append(
             conn,
@@ -263,7 +242,7 @@ class PrepaymentsService:
             signer=self._signer(conn, row.register_id),
             time_ms=receipt.time_ms,
         )
-        _enqueue_receipt_mail(conn, "prepayment", row.url_id, row.receipt_email, row.receipt_language)
+        documents.enqueue_receipt_mail(conn, "prepayment", row.url_id, row.receipt_email, row.receipt_language)
         return {
             "url_id": row.url_id,
             "prepayment_id": prepayment_id,
@@ -390,7 +369,7 @@ class PrepaymentsService:
             "amount": Decimal(row.amount),
             "cash": Decimal(row.cash),
             "nonCash": Decimal(row.non_cash),
-            "src": _src_summary(stored),
+            "src": documents.src_summary(stored),
         }
         journal.append(
             conn,
@@ -402,7 +381,7 @@ class PrepaymentsService:
             signer=self._signer(conn, row.register_id),
             time_ms=receipt.time_ms,
         )
-        _enqueue_receipt_mail(conn, "prepayment_refund", row.url_id, row.receipt_email, row.receipt_language)
+        documents.enqueue_receipt_mail(conn, "prepayment_refund", row.url_id, row.receipt_email, row.receipt_language)
         return {
             "url_id": row.url_id,
             "prepayment_refund_id": refund_id,

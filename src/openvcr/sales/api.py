@@ -5,12 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
-from openvcr.api.idempotency import run_idempotent
+from openvcr.api.idempotency import IDEMPOTENCY_DOC, IdempotencyKey, run_idempotent
 from openvcr.api.types import entry_list, iso_ms
 from openvcr.catalog.models import OfferTitle
 from openvcr.registers.models import Principal
@@ -36,17 +36,6 @@ router = APIRouter(prefix="/api/v1", tags=["sales"])
 Ctx = Annotated[AppContext, Depends(get_context)]
 SalesWriter = Annotated[Principal, Depends(require("sales:write"))]
 SalesReader = Annotated[Principal, Depends(require("sales:read"))]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        description="Makes the POST safe to retry: the same key and body return the stored response.",
-    ),
-]
-IDEMPOTENCY_DOC = {
-    "description": "The stored response of an earlier request with the same Idempotency-Key",
-    "headers": {"Idempotency-Replayed": {"schema": {"type": "string"}, "description": "true on a replay"}},
-}
 
 
 def sales_service(ctx: AppContext) -> SalesService:

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection
 
 from openvcr.authority.gateway import PrintItem, PrintRequest, Receipt, ReturnLine, ReturnRequest
+from openvcr.authority.outbox import enqueue
 from openvcr.core.errors import AuthorityInDoubt, AuthorityRefused, AuthorityUnavailable
 from openvcr.store.db import Database
 
@@ -64,6 +65,28 @@ def receipt_out(stored: dict[str, Any] | None) -> dict[str, Any] | None:
         "taxpayer": stored["taxpayer"],
         "change": Decimal(str(stored["change"])),
     }
+
+
+def src_summary(stored: dict[str, Any]) -> dict[str, Any]:
+    """What a journal entry records of SRC's receipt."""
+    return {
+        "crn": stored["crn"],
+        "receiptId": stored["srcId"],
+        "fiscal": stored.get("fiscal"),
+        "time": stored["time"],
+        "qr": stored["qr"],
+    }
+
+
+def enqueue_receipt_mail(conn: Connection, kind: str, url_id: str, email: str | None, language: str | None) -> None:
+    """Store the buyer's request to have the receipt e-mailed (an outbox message, delivered after commit)."""
+    if email:
+        enqueue(
+            conn,
+            "receipt_email",
+            f"receipt-email:{url_id}",
+            {"document": kind, "urlId": url_id, "email": email, "language": language or "hy"},
+        )
 
 
 def _plain(value: Any) -> Any:

@@ -27,7 +27,6 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from openvcr.authority.gateway import PrintItem, PrintRequest, Receipt, ReturnLine, ReturnRequest
-from openvcr.authority.outbox import enqueue
 from openvcr.authority.service import SrcService
 from openvcr.catalog import repository as catalog_repo
 from openvcr.catalog.models import Cashier, Department, Offer, OfferTitle
@@ -508,7 +507,7 @@ class SalesService:
                 }
                 for i in items
             ],
-            "src": _src_summary(stored),
+            "src": documents.src_summary(stored),
         }
         journal.append(
             conn,
@@ -520,7 +519,7 @@ class SalesService:
             signer=signer_for(conn, row.register_id, self.settings.master_key.get_secret_value()),
             time_ms=receipt.time_ms,
         )
-        _enqueue_receipt_mail(conn, "sale", row.url_id, row.receipt_email, row.receipt_language)
+        documents.enqueue_receipt_mail(conn, "sale", row.url_id, row.receipt_email, row.receipt_language)
         return {
             "url_id": row.url_id,
             "sale_id": sale_id,
@@ -756,7 +755,7 @@ class SalesService:
             "prepayment": row.prepayment,
             "compensation": row.compensation,
             "items": [{"srcId": i.line_no, "quantity": i.quantity, "amount": i.amount, "vat": i.vat} for i in lines],
-            "src": _src_summary(stored),
+            "src": documents.src_summary(stored),
         }
         journal.append(
             conn,
@@ -768,7 +767,7 @@ class SalesService:
             signer=signer_for(conn, row.register_id, self.settings.master_key.get_secret_value()),
             time_ms=receipt.time_ms,
         )
-        _enqueue_receipt_mail(conn, "sale_refund", row.url_id, row.receipt_email, row.receipt_language)
+        documents.enqueue_receipt_mail(conn, "sale_refund", row.url_id, row.receipt_email, row.receipt_language)
         return self._refund_created_from(row.url_id, refund_id, receipt)
 
     @staticmethod
@@ -846,23 +845,3 @@ def _refunded_tenders(conn: Connection, sale_id: int) -> Tenders:
         ).where(sale_refunds.c.sale_id == sale_id)
     ).one()
     return Tenders(*(Decimal(str(v)).quantize(Decimal("0.01")) for v in row))
-
-
-def _src_summary(stored: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "crn": stored["crn"],
-        "receiptId": stored["srcId"],
-        "fiscal": stored.get("fiscal"),
-        "time": stored["time"],
-        "qr": stored["qr"],
-    }
-
-
-def _enqueue_receipt_mail(conn: Connection, kind: str, url_id: str, email: str | None, language: str | None) -> None:
-    if email:
-        enqueue(
-            conn,
-            "receipt_email",
-            f"receipt-email:{url_id}",
-            {"document": kind, "urlId": url_id, "email": email, "language": language or "hy"},
-        )
