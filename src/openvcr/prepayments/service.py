@@ -34,7 +34,7 @@ from openvcr.authority.service import SrcService
 from openvcr.catalog import repository as catalog_repo
 from openvcr.catalog.models import Cashier
 from openvcr.config import Settings
-from openvcr.core.errors import AuthorityRefused, AuthorityUnavailable, Conflict, NotFound, ValidationFailed
+from openvcr.core.errors import Conflict, NotFound, ValidationFailed
 from openvcr.core.journal import CountersDelta, DocType
 from openvcr.core.money import ZERO, round_money
 from openvcr.prepayments.ledger import LedgerEntry, entries_for, open_entries
@@ -201,16 +201,13 @@ class PrepaymentsService:
     def _resume_prepayment(self, row: Any) -> dict[str, Any]:
         if row.state == "completed":
             return self._prepayment_created(row)
-        request = documents.request_from_json(row.src_request)
-        assert isinstance(request, PrintRequest)
-        try:
-            receipt = self.src.print_receipt(row.register_id, row.document_key, request)
-        except (AuthorityRefused, AuthorityUnavailable):
-            with self.db.write() as conn:
-                self._drop(conn, prepayments, row.id)
-            raise
-        with self.db.write() as conn:
-            return self._complete_prepayment(conn, row.id, receipt)
+        return documents.resume_pending(
+            self.db,
+            self.src,
+            row,
+            complete=self._complete_prepayment,
+            drop=lambda conn, row_id: self._drop(conn, prepayments, row_id),
+        )
 
     def _complete_prepayment(self, conn: Connection, prepayment_id: int, receipt: Receipt) -> dict[str, Any]:
         row = conn.execute(select(prepayments).where(prepayments.c.id == prepayment_id)).one()
@@ -339,16 +336,13 @@ class PrepaymentsService:
     def _resume_refund(self, row: Any) -> dict[str, Any]:
         if row.state == "completed":
             return self._refund_created(row)
-        request = documents.request_from_json(row.src_request)
-        assert isinstance(request, ReturnRequest)
-        try:
-            receipt = self.src.print_return_receipt(row.register_id, row.document_key, request)
-        except (AuthorityRefused, AuthorityUnavailable):
-            with self.db.write() as conn:
-                self._drop(conn, prepayment_refunds, row.id)
-            raise
-        with self.db.write() as conn:
-            return self._complete_refund(conn, row.id, receipt)
+        return documents.resume_pending(
+            self.db,
+            self.src,
+            row,
+            complete=self._complete_refund,
+            drop=lambda conn, row_id: self._drop(conn, prepayment_refunds, row_id),
+        )
 
     def _complete_refund(self, conn: Connection, refund_id: int, receipt: Receipt) -> dict[str, Any]:
         row = conn.execute(select(prepayment_refunds).where(prepayment_refunds.c.id == refund_id)).one()

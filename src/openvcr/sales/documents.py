@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 
 from openvcr.authority.gateway import PrintItem, PrintRequest, Receipt, ReturnLine, ReturnRequest
 from openvcr.authority.outbox import enqueue
+from openvcr.authority.service import SrcService
 from openvcr.core.errors import AuthorityInDoubt, AuthorityRefused, AuthorityUnavailable
 from openvcr.store.db import Database
 
@@ -150,6 +151,31 @@ def request_from_json(data: dict[str, Any]) -> PrintRequest | ReturnRequest:
         source_crn=data.get("source_crn"),
         emarks=tuple(data.get("emarks") or ()),
     )
+
+
+def resume_pending(
+    db: Database,
+    src: SrcService,
+    row: Any,
+    *,
+    complete: Callable[[Connection, int, Receipt], T],
+    drop: Callable[[Connection, int], None],
+) -> T:
+    """Finish a pending document found under its key (a retry): its stored SRC request is asked again under
+    the same key — SrcService answers from what it knows, never registering twice — and the document is
+    completed, or dropped when SRC refused it or certainly did not get it."""
+    request = request_from_json(row.src_request)
+    try:
+        if isinstance(request, PrintRequest):
+            receipt = src.print_receipt(row.register_id, row.document_key, request)
+        else:
+            receipt = src.print_return_receipt(row.register_id, row.document_key, request)
+    except (AuthorityRefused, AuthorityUnavailable):
+        with db.write() as conn:
+            drop(conn, row.id)
+        raise
+    with db.write() as conn:
+        return complete(conn, row.id, receipt)
 
 
 def register_pending(

@@ -32,7 +32,7 @@ from openvcr.catalog import repository as catalog_repo
 from openvcr.catalog.models import Cashier, Department, Offer, OfferTitle
 from openvcr.catalog.service import OfferSpec, create_offer_in, offer_title
 from openvcr.config import Settings
-from openvcr.core.errors import AuthorityRefused, AuthorityUnavailable, Conflict, Issue, NotFound, ValidationFailed
+from openvcr.core.errors import Conflict, Issue, NotFound, ValidationFailed
 from openvcr.core.journal import CountersDelta
 from openvcr.core.money import ZERO, round_money
 from openvcr.core.receipt import (
@@ -420,16 +420,7 @@ class SalesService:
     def _resume_sale(self, row: Any) -> dict[str, Any]:
         if row.state == "completed":
             return self._sale_created(row)
-        request = documents.request_from_json(row.src_request)
-        assert isinstance(request, PrintRequest)
-        try:
-            receipt = self.src.print_receipt(row.register_id, row.document_key, request)
-        except (AuthorityRefused, AuthorityUnavailable):
-            with self.db.write() as conn:
-                self._drop_sale(conn, row.id)
-            raise
-        with self.db.write() as conn:
-            return self._complete_sale(conn, row.id, receipt)
+        return documents.resume_pending(self.db, self.src, row, complete=self._complete_sale, drop=self._drop_sale)
 
     @staticmethod
     def _drop_sale(conn: Connection, sale_id: int) -> None:
@@ -713,16 +704,7 @@ class SalesService:
     def _resume_refund(self, row: Any) -> dict[str, Any]:
         if row.state == "completed":
             return self._refund_created(row)
-        request = documents.request_from_json(row.src_request)
-        assert isinstance(request, ReturnRequest)
-        try:
-            receipt = self.src.print_return_receipt(row.register_id, row.document_key, request)
-        except (AuthorityRefused, AuthorityUnavailable):
-            with self.db.write() as conn:
-                self._drop_refund(conn, row.id)
-            raise
-        with self.db.write() as conn:
-            return self._complete_refund(conn, row.id, receipt)
+        return documents.resume_pending(self.db, self.src, row, complete=self._complete_refund, drop=self._drop_refund)
 
     def _complete_refund(self, conn: Connection, refund_id: int, receipt: Receipt) -> dict[str, Any]:
         row = conn.execute(select(sale_refunds).where(sale_refunds.c.id == refund_id)).one()
