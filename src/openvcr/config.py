@@ -78,15 +78,18 @@ class Settings(BaseSettings):
             raise ValueError("OPENVCR_MASTER_KEY must be set to a secret value in production")
         return self
 
-    def sandbox_state_path(self) -> Path:
-        """Where the in-process SRC sandbox keeps its state (next to a SQLite database by default)."""
-        if self.sandbox_state_dir is not None:
-            return self.sandbox_state_dir
+    def beside_database(self, suffix: str) -> Path:
+        """A path next to the SQLite database file (``openvcr.db`` → ``openvcr.db.<suffix>``), or under
+        ``./openvcr-data/`` when the database is not a SQLite file."""
         prefix = "sqlite:///"
         if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
             db_path = Path(self.database_url[len(prefix) :])
-            return db_path.parent / (db_path.name + ".sandbox")
-        return Path("./openvcr-data/sandbox")
+            return db_path.parent / (db_path.name + "." + suffix)
+        return Path("./openvcr-data") / suffix
+
+    def sandbox_state_path(self) -> Path:
+        """Where the in-process SRC sandbox keeps its state (next to a SQLite database by default)."""
+        return self.sandbox_state_dir if self.sandbox_state_dir is not None else self.beside_database("sandbox")
 
 
 @lru_cache(maxsize=1)

@@ -32,13 +32,7 @@ Transport = Callable[[str, str, dict[str, Any]], tuple[int, dict[str, Any]]]
 
 def atax_state_path(settings: Settings) -> Path:
     """Where the in-process aTAX sandbox keeps its state (next to a SQLite database by default)."""
-    if settings.atax_state_dir is not None:
-        return settings.atax_state_dir
-    prefix = "sqlite:///"
-    if settings.database_url.startswith(prefix) and ":memory:" not in settings.database_url:
-        db_path = Path(settings.database_url[len(prefix) :])
-        return db_path.parent / (db_path.name + ".atax")
-    return Path("./openvcr-data/atax")
+    return settings.atax_state_dir if settings.atax_state_dir is not None else settings.beside_database("atax")
 
 
 def http_transport(base_url: str, timeout: float) -> Transport:
