@@ -352,17 +352,17 @@ class SrcService:
             # Not registered (new, failed or rejected before): send, at most twice if the answer is lost
             # and resolution proves nothing was registered.
             for _attempt in range(2):
-                request_id = self._persist(register_id, document_key, method, body, digest, existing)
+                request_id, seq = self._persist(register_id, document_key, method, body, digest, existing)
                 try:
-                    receipt = call(self._seq_of(request_id))
+                    receipt = call(seq)
                 except AuthorityRejected as exc:
-                    self._record_rejection(register_id, request_id, self._seq_of(request_id), exc)
+                    self._record_rejection(register_id, request_id, seq, exc)
                     raise _refused(exc) from exc
                 except AuthorityRetryable as exc:
                     if not exc.sent or exc.code == 500:
                         with self.db.write() as conn:
                             if self.strict and not exc.sent:
-                                repo.give_back_seq(conn, register_id, self._seq_of(request_id, conn))
+                                repo.give_back_seq(conn, register_id, seq)
                             repo.finish(conn, request_id, "failed", error_code=exc.code, error_message=str(exc))
                         raise AuthorityUnavailable(f"SRC is unavailable, nothing was registered: {exc}") from exc
                     with self.db.write() as conn:
@@ -396,12 +396,13 @@ class SrcService:
         body: Callable[[int], dict[str, Any]],
         digest: str,
         existing: repo.SrcRequest | None,
-    ) -> int:
+    ) -> tuple[int, int]:
+        """Reserve the seq and persist the request (committed before it is sent); return (request id, seq)."""
         with self.db.write() as conn:
             seq = repo.reserve_seq(conn, register_id)
             text = wire.dumps(body(seq))
             if existing is None:
-                return repo.insert_request(
+                request_id = repo.insert_request(
                     conn,
                     register_id=register_id,
                     document_key=document_key,
@@ -410,17 +411,9 @@ class SrcService:
                     body=text,
                     request_hash=digest,
                 )
+                return request_id, seq
             repo.restart_request(conn, existing.id, seq=seq, body=text)
-            return existing.id
-
-    def _seq_of(self, request_id: int, conn: Any = None) -> int:
-        if conn is None:
-            with self.db.read() as c:
-                row = repo.by_id(c, request_id)
-        else:
-            row = repo.by_id(conn, request_id)
-        assert row is not None and row.seq is not None
-        return row.seq
+            return existing.id, seq
 
     def _resolve_and_reload(self, row: repo.SrcRequest) -> repo.SrcRequest:
         self._resolve(row)

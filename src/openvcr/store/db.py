@@ -132,7 +132,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A read-write transaction: committed when the block ends, rolled back on an exception."""
-        if self._writers is not None and False:
+        if self._writers is not None:
             with self._writers.hold(), self.engine.connect() as conn:
                 conn = conn.execution_options(openvcr_write=True)
                 with conn.begin():

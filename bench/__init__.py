@@ -1,0 +1,1 @@
+"""OpenVCR benchmarks: ``python -m bench`` (see ``bench.run``)."""

@@ -1,0 +1,456 @@
+"""``python -m bench`` (``make bench``): OpenVCR's throughput and latency against its own ceiling, in one run.
+
+For SQLite (always) and PostgreSQL (when one answers on 127.0.0.1:5432 or ``OPENVCR_TEST_POSTGRES_URL`` is
+set), with 1 and with 2 uvicorn workers, a separate load-generator process (``bench.loadgen``) drives the
+service on loopback for ``BENCH_DURATION`` seconds per scenario (default 20) with ``BENCH_CONCURRENCY``
+keep-alive clients (default 32):
+
+(a) ``GET /api/v1/whoami`` — the authenticated no-op: framework + auth ceiling;
+(b) ``POST /api/v1/sales`` — varied real sales (``bench.workload``), registered with the embedded SRC sandbox;
+(c) V-SDC invoices over mutual TLS (2-worker run; the V-SDC listener is its own process);
+(d) ``openvcr verify`` on the journal the run produced;
+(e) sales against an SRC sandbox run as a separate process with 50 ms of added latency, for 1, 4 and 16
+    registers (SQLite, 2 workers).
+
+Every acknowledged document is real. The run ends by verifying each journal (``openvcr verify``) and checking
+that every 200 left exactly one document: distinct ids, and completed rows == 200s. A failed check makes the
+exit status 1. Results go to ``bench/results/<date>-<git-sha>.json``; the last line printed is a JSON summary.
+
+Environment: ``BENCH_DURATION``, ``BENCH_CONCURRENCY``, ``BENCH_BACKENDS`` (``sqlite,postgres``; default: both
+when PostgreSQL is available), ``BENCH_SKIP`` (comma list of ``latency``, ``vsdc``, ``workers1``),
+``BENCH_LATENCY_MS`` (default 50), ``BENCH_KEEP`` (keep the work directory).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from bench import processes, workload
+from bench.workload import RegisterRefs
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass
+class Config:
+    duration: int = field(default_factory=lambda: _env_int("BENCH_DURATION", 20))
+    concurrency: int = field(default_factory=lambda: _env_int("BENCH_CONCURRENCY", 32))
+    latency_ms: int = field(default_factory=lambda: _env_int("BENCH_LATENCY_MS", 50))
+    skip: set[str] = field(
+        default_factory=lambda: {s.strip() for s in os.environ.get("BENCH_SKIP", "").split(",") if s.strip()}
+    )
+    keep: bool = field(default_factory=lambda: bool(os.environ.get("BENCH_KEEP")))
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def load(work: Path, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """Run the load generator as its own process; return its result."""
+    spec_path = work / f"{name}.spec.json"
+    out_path = work / f"{name}.result.json"
+    spec_path.write_text(json.dumps(spec))
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.loadgen", str(spec_path), str(out_path)],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=spec["duration"] + spec.get("warmup", 1) + 600,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"load generator failed: {done.stderr}")
+    result = dict(json.loads(out_path.read_text()))
+    result["wall_s"] = time.monotonic() - started
+    return result
+
+
+def spec_for(base: str, requests: list[dict[str, Any]], cfg: Config, **extra: Any) -> dict[str, Any]:
+    host, port = base.split("://", 1)[1].split(":")
+    return {
+        "host": host,
+        "port": int(port),
+        "duration": cfg.duration,
+        "concurrency": cfg.concurrency,
+        "requests": requests,
+        "warmup": 1.0,
+        **extra,
+    }
+
+
+def line(name: str, r: dict[str, Any]) -> None:
+    say(
+        f"  {name:<34} {r['rps']:>9.1f} req/s  p50 {r['p50_ms']:>7.1f}  p95 {r['p95_ms']:>7.1f}  "
+        f"p99 {r['p99_ms']:>7.1f} ms  errors {r['errors']}  {r['statuses']}"
+    )
+
+
+def ids_of(bodies: list[str], key: str) -> list[Any]:
+    return [json.loads(b)[key] for b in bodies]
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+    work: Path
+    env: dict[str, str]
+    refs: RegisterRefs | None = None
+    sale_oks: int = 0  # every 200 of POST /sales, warm-up and tail included
+    sale_ids: list[int] = field(default_factory=list)
+    vsdc_oks: int = 0
+    vsdc_ids: list[str] = field(default_factory=list)
+    setup_sales: int = 0
+    prepayments: int = 0
+
+
+def _http_post(base: str, key: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    answer = httpx.post(f"{base}{path}", json=body, headers={"X-API-KEY": key}, timeout=60)
+    if answer.status_code != 200:
+        raise RuntimeError(f"POST {path} → {answer.status_code}: {answer.text}")
+    return dict(answer.json())
+
+
+def seed_register(base: str, b: Backend, refs: RegisterRefs, with_prepayments: bool = True) -> None:
+    """Create the catalogue's offers (one sale) and the buyers' prepayments of one register."""
+    created = _http_post(base, refs.api_key, "/api/v1/sales", workload.catalogue_sale(refs))
+    b.sale_ids.append(int(created["saleId"]))
+    b.setup_sales += 1
+    if with_prepayments:
+        for n in range(workload.PREPAYMENT_BUYERS):
+            _http_post(base, refs.api_key, "/api/v1/prepayments", workload.prepayment(refs, n))
+            b.prepayments += 1
+
+
+def setup_vsdc(b: Backend) -> dict[str, Any]:
+    args = ["--database", b.url]
+    processes.cli(["vsdc", "ca", "init", *args], b.env)
+    processes.cli(
+        [
+            "vsdc",
+            "taxpayer",
+            "add",
+            "--tin",
+            workload.VSDC_TIN,
+            "--name",
+            "Bench",
+            "--rates",
+            "A=0,B=18,C=16,D=32",
+            *args,
+        ],
+        b.env,
+    )
+    device = b.work / "device"
+    processes.cli(
+        ["vsdc", "device", "add", "--tin", workload.VSDC_TIN, "--mcr", workload.VSDC_MCR, "--out", str(device), *args],
+        b.env,
+    )
+    cert = next(p for p in device.glob("*.pem") if p.name != "CA.pem")
+    return {"ca": str(device / "CA.pem"), "cert": str(cert), "key": str(cert.with_suffix(".key"))}
+
+
+def run_backend(b: Backend, cfg: Config, out: dict[str, Any]) -> None:
+    init = processes.cli_json(["init", "--database", b.url, "--json"], b.env)
+    from bench.registers import refs_of
+    from openvcr.store.db import Database
+
+    db = Database(b.url)
+    b.refs = refs = refs_of(db, int(init["vcrId"]), init["apiKey"], int(init["cashier"]["id"]))
+    tls = None if "vsdc" in cfg.skip else setup_vsdc(b)
+    whoami = [workload.whoami_request(refs.api_key)]
+    sales = workload.sale_requests(refs, 500, seed=1)
+    log = b.work / "serve.log"
+    worker_counts = [2] if "workers1" in cfg.skip else [1, 2]
+    seeded = False
+    for workers in worker_counts:
+        vsdc_port = processes.free_port() if (tls and workers == 2) else None
+        say(f"[{b.name}] {workers} worker(s)")
+        with processes.serve(b.url, b.env, log, workers=workers, vsdc_port=vsdc_port) as base:
+            if not seeded:
+                seed_register(base, b, refs)
+                seeded = True
+            a = load(b.work, f"whoami-{workers}", spec_for(base, whoami, cfg))
+            line("(a) GET /whoami", a)
+            s = load(b.work, f"sales-{workers}", spec_for(base, sales, cfg, collect=True))
+            b.sale_oks += s["all_statuses"].get("200", 0)
+            b.sale_ids += ids_of(s.pop("bodies"), "saleId")
+            line("(b) POST /sales", s)
+            ratio = s["rps"] / a["rps"] if a["rps"] else 0.0
+            say(f"  (b)/(a) = {ratio:.3f}")
+            entry: dict[str, Any] = {"whoami": a, "sales": s, "sales_ratio": ratio}
+            if vsdc_port is not None and tls is not None:
+                invoices = workload.vsdc_requests("/merchant/invoice", 400, seed=2)
+                c = load(
+                    b.work,
+                    "vsdc",
+                    spec_for(f"https://127.0.0.1:{vsdc_port}", invoices, cfg, tls=tls, collect=True),
+                )
+                b.vsdc_oks += c["all_statuses"].get("200", 0)
+                bodies = c.pop("bodies")
+                b.vsdc_ids += [json.loads(x)["invoiceNumber"] for x in bodies]
+                line("(c) V-SDC invoice (mutual TLS)", c)
+                entry["vsdc"] = c
+                entry["vsdc_ratio"] = c["rps"] / a["rps"] if a["rps"] else 0.0
+                say(f"  (c)/(a) = {entry['vsdc_ratio']:.3f}")
+            out[f"workers{workers}"] = entry
+    out["verify"] = verify(b, db)
+    out["checks"] = check_documents(b, db)
+    db.dispose()
+
+
+def verify(b: Backend, db: Any) -> dict[str, Any]:
+    """(d): ``openvcr verify`` (the command, timed whole) and ``verify_database`` (timed in-process)."""
+    from openvcr.registers.export import count_entries, verify_database
+
+    entries = count_entries(db, None)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "openvcr", "verify", "--database", b.url],
+        env=b.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    cli_s = time.perf_counter() - started
+    started = time.perf_counter()
+    report = verify_database(db)
+    inproc_s = time.perf_counter() - started
+    result = {
+        "entries": entries,
+        "valid": done.returncode == 0,
+        "cli_s": cli_s,
+        "cli_eps": entries / cli_s,
+        "eps": report.entries / inproc_s,
+        "output": done.stdout[-300:] + done.stderr[-300:],
+    }
+    say(
+        f"  (d) openvcr verify: {entries} entries, {'VALID' if result['valid'] else 'NOT VALID'}, "
+        f"{result['eps']:.0f} entries/s (in-process), {cli_s:.2f} s for the whole command"
+    )
+    return result
+
+
+def check_documents(b: Backend, db: Any) -> dict[str, Any]:
+    """Every 200 left exactly one document: distinct ids; completed rows == 200s; journal == documents."""
+    from openvcr.store.schema.journal import journal_entries
+    from openvcr.store.schema.sales import prepayments, sales
+
+    with db.read() as conn:
+        completed = int(conn.execute(select(func.count()).where(sales.c.state == "completed")).scalar_one())
+        pending = int(conn.execute(select(func.count()).where(sales.c.state == "pending")).scalar_one())
+        prepaid = int(conn.execute(select(func.count()).select_from(prepayments)).scalar_one())
+        journal = int(conn.execute(select(func.count()).select_from(journal_entries)).scalar_one())
+        vsdc_journal = int(
+            conn.execute(select(func.count()).where(journal_entries.c.doc_type.like("vsdc%"))).scalar_one()
+        )
+    distinct = len(set(b.sale_ids)) == len(b.sale_ids)
+    vsdc_distinct = len(set(b.vsdc_ids)) == len(b.vsdc_ids)
+    acknowledged = b.sale_oks + b.setup_sales
+    ok = (
+        distinct
+        and vsdc_distinct
+        and completed == acknowledged
+        and pending == 0
+        and prepaid == b.prepayments
+        and vsdc_journal == b.vsdc_oks
+        and journal == completed + prepaid + b.vsdc_oks
+    )
+    result = {
+        "sales_200": acknowledged,
+        "sales_completed": completed,
+        "sales_pending": pending,
+        "sale_ids_distinct": distinct,
+        "prepayments": prepaid,
+        "vsdc_200": b.vsdc_oks,
+        "vsdc_journal": vsdc_journal,
+        "vsdc_ids_distinct": vsdc_distinct,
+        "journal_entries": journal,
+        "ok": ok,
+    }
+    say(
+        f"  check: {acknowledged} sale 200s ↔ {completed} completed sales ({pending} pending), "
+        f"{b.vsdc_oks} V-SDC 200s ↔ {vsdc_journal} journal entries, {journal} journal entries in all: "
+        f"{'OK' if ok else 'MISMATCH'}"
+    )
+    return result
+
+
+def run_latency(work: Path, cfg: Config, out: dict[str, Any]) -> None:
+    """(e): sales against a separate sandbox process with added latency, 1, 4 and 16 registers, 2 workers."""
+    from bench.registers import add_register, refs_of
+    from openvcr.authority.factory import build_gateway
+    from openvcr.authority.service import SrcService
+    from openvcr.config import Settings
+    from openvcr.store.db import Database
+
+    state = work / "remote-sandbox"
+    url = f"sqlite:///{work / 'latency.db'}"
+    log = work / "latency.log"
+    say(f"[sqlite] sales against a separate SRC sandbox with {cfg.latency_ms} ms latency")
+    with processes.sandbox(state, processes.openvcr_env(work / "unused"), log, latency_ms=cfg.latency_ms) as src_url:
+        env = processes.openvcr_env(work / "unused", OPENVCR_SRC_MODE="remote", OPENVCR_SRC_URL=src_url)
+        init = processes.cli_json(["init", "--database", url, "--json"], env)
+        db = Database(url)
+        settings = Settings(database_url=url, src_mode="remote", src_url=src_url)
+        src = SrcService(db, build_gateway(settings), settings)
+        registers = [refs_of(db, int(init["vcrId"]), init["apiKey"], int(init["cashier"]["id"]))]
+        for n in range(1, 16):
+            registers.append(add_register(db, settings, src, f"R{n}"))
+        b = Backend("latency", url, work, env)
+        with processes.serve(url, env, log, workers=2) as base:
+            for refs in registers:
+                seed_register(base, b, refs, with_prepayments=False)
+            requests: list[dict[str, Any]] = []
+            groups: list[list[int]] = []
+            for i, refs in enumerate(registers):
+                batch = workload.sale_requests(refs, 50, seed=100 + i, with_prepayments=False)
+                groups.append(list(range(len(requests), len(requests) + len(batch))))
+                requests += batch
+            for count in (1, 4, 16):
+                r = load(
+                    work,
+                    f"latency-{count}",
+                    spec_for(base, requests, cfg, client_groups=groups[:count], collect=True, timeout=120),
+                )
+                b.sale_oks += r["all_statuses"].get("200", 0)
+                b.sale_ids += ids_of(r.pop("bodies"), "saleId")
+                line(f"(e) sales, {count} register(s)", r)
+                out[f"registers{count}"] = r
+        out["verify"] = verify(b, db)
+        out["checks"] = check_documents(b, db)
+        db.dispose()
+
+
+def git_sha() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    try:
+        for text in Path("/proc/cpuinfo").read_text().splitlines():
+            if text.startswith("model name"):
+                info["cpu"] = text.split(":", 1)[1].strip()
+                break
+        mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+        info["memory_gib"] = round(int(mem) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return info
+
+
+def main() -> int:
+    cfg = Config()
+    started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="openvcr-bench-"))
+    admin = processes.postgres_admin_url()
+    wanted = os.environ.get("BENCH_BACKENDS")
+    backends = [x.strip() for x in wanted.split(",")] if wanted else ["sqlite", *(["postgres"] if admin else [])]
+    say(
+        f"OpenVCR bench: {cfg.duration} s per scenario, {cfg.concurrency} clients, backends {', '.join(backends)}; "
+        f"work directory {work}"
+    )
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git": git_sha(),
+        "machine": machine(),
+        "duration_s": cfg.duration,
+        "concurrency": cfg.concurrency,
+    }
+    all_ok = True
+    try:
+        for name in backends:
+            out: dict[str, Any] = {}
+            results[name] = out
+            path = work / name
+            path.mkdir()
+            pg_url = None
+            if name == "sqlite":
+                url = f"sqlite:///{path / 'bench.db'}"
+            else:
+                if admin is None:
+                    say("[postgres] no PostgreSQL server: skipped")
+                    continue
+                url = pg_url = processes.create_postgres_database(admin)
+            say(f"[{name}] {url}")
+            env = processes.openvcr_env(path / "sandbox")
+            try:
+                run_backend(Backend(name, url, path, env), cfg, out)
+            finally:
+                if pg_url is not None and admin is not None:
+                    processes.drop_postgres_database(admin, pg_url)
+            all_ok = all_ok and out["checks"]["ok"] and out["verify"]["valid"]
+        if "latency" not in cfg.skip:
+            latency: dict[str, Any] = {"latency_ms": cfg.latency_ms}
+            results["latency"] = latency
+            (work / "latency").mkdir()
+            run_latency(work / "latency", cfg, latency)
+            all_ok = all_ok and latency["checks"]["ok"] and latency["verify"]["valid"]
+    finally:
+        if not cfg.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    results["elapsed_s"] = round(time.monotonic() - started, 1)
+    results["ok"] = all_ok
+    summary = summarize(results)
+    results["summary"] = summary
+    RESULTS.mkdir(exist_ok=True)
+    target = RESULTS / f"{datetime.now(UTC).strftime('%Y-%m-%d')}-{results['git']}.json"
+    target.write_text(json.dumps(results, indent=2) + "\n")
+    say(f"results: {target}  ({results['elapsed_s']} s)")
+    print(json.dumps(summary), flush=True)
+    return 0 if all_ok else 1
+
+
+def summarize(results: dict[str, Any]) -> dict[str, Any]:
+    sqlite = results.get("sqlite", {})
+    two = sqlite.get("workers2", {})
+    summary: dict[str, Any] = {
+        "sales_rps": round(two.get("sales", {}).get("rps", 0.0), 1),
+        "whoami_rps": round(two.get("whoami", {}).get("rps", 0.0), 1),
+        "sales_ratio": round(two.get("sales_ratio", 0.0), 4),
+        "sales_p99_ms": round(two.get("sales", {}).get("p99_ms", 0.0), 2),
+        "vsdc_rps": round(two.get("vsdc", {}).get("rps", 0.0), 1),
+        "vsdc_ratio": round(two.get("vsdc_ratio", 0.0), 4),
+        "verify_eps": round(sqlite.get("verify", {}).get("eps", 0.0), 1),
+    }
+    one = sqlite.get("workers1", {})
+    if one:
+        summary["sales_rps_1w"] = round(one["sales"]["rps"], 1)
+        summary["whoami_rps_1w"] = round(one["whoami"]["rps"], 1)
+    pg = results.get("postgres", {}).get("workers2")
+    if pg:
+        summary["pg_sales_rps"] = round(pg["sales"]["rps"], 1)
+        summary["pg_sales_ratio"] = round(pg["sales_ratio"], 4)
+        summary["pg_sales_p99_ms"] = round(pg["sales"]["p99_ms"], 2)
+    latency = results.get("latency", {})
+    for count in (1, 4, 16):
+        r = latency.get(f"registers{count}")
+        if r:
+            summary[f"latency_sales_rps_{count}r"] = round(r["rps"], 1)
+    summary["ok"] = results.get("ok", False)
+    return summary
