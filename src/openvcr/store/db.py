@@ -116,7 +116,9 @@ class Database:
         self.dialect = parsed.get_backend_name()
         self._writers: _WriteQueue | None = None
         if self.dialect == "sqlite":
-            self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=16, pool_timeout=60)
+            # SQLite connections are cheap to keep and costly to reopen (pragmas): keep one per request thread
+            # (the server runs sync handlers on up to 40 threads).
+            self.engine = create_engine(self.url, pool_size=max(pool_size, 40), max_overflow=16, pool_timeout=60)
             _configure_sqlite(self.engine)
             path = _sqlite_file(self.url)
             self._writers = _WriteQueue(None if path is None else Path(str(path) + ".locks") / "write.lock")
