@@ -200,7 +200,7 @@ class PrepaymentsService:
 
     def _resume_prepayment(self, row: Any) -> dict[str, Any]:
         if row.state == "completed":
-            return self._prepayment_created(row)
+            return documents.created("prepayment_id", row.url_id, row.id, row.receipt)
         return documents.resume_pending(
             self.db,
             self.src,
@@ -212,7 +212,7 @@ class PrepaymentsService:
     def _complete_prepayment(self, conn: Connection, prepayment_id: int, receipt: Receipt) -> dict[str, Any]:
         row = conn.execute(select(prepayments).where(prepayments.c.id == prepayment_id)).one()
         if row.state == "completed":
-            return self._prepayment_created(row)
+            return documents.created("prepayment_id", row.url_id, row.id, row.receipt)
         stored = documents.receipt_json(receipt)
         conn.execute(
             update(prepayments)
@@ -240,25 +240,7 @@ class PrepaymentsService:
             time_ms=receipt.time_ms,
         )
         documents.enqueue_receipt_mail(conn, "prepayment", row.url_id, row.receipt_email, row.receipt_language)
-        return {
-            "url_id": row.url_id,
-            "prepayment_id": prepayment_id,
-            "crn": receipt.crn,
-            "receipt_id": receipt.receipt_id,
-            "fiscal": receipt.fiscal,
-        }
-
-    @staticmethod
-    def _prepayment_created(row: Any) -> dict[str, Any]:
-        return {
-            "url_id": row.url_id,
-            "prepayment_id": row.id,
-            "crn": row.receipt.get("crn"),
-            "receipt_id": int(row.receipt["srcId"]),
-            "fiscal": row.receipt.get("fiscal"),
-        }
-
-    # ---- refunds -----------------------------------------------------------------------------------------
+        return documents.created("prepayment_id", row.url_id, prepayment_id, stored)
 
     def refund_prepayment(self, register_id: int, body: PrepaymentRefundCreate, document_key: str) -> dict[str, Any]:
         existing = self._existing(prepayment_refunds, document_key)
@@ -335,7 +317,7 @@ class PrepaymentsService:
 
     def _resume_refund(self, row: Any) -> dict[str, Any]:
         if row.state == "completed":
-            return self._refund_created(row)
+            return documents.created("prepayment_refund_id", row.url_id, row.id, row.receipt)
         return documents.resume_pending(
             self.db,
             self.src,
@@ -347,7 +329,7 @@ class PrepaymentsService:
     def _complete_refund(self, conn: Connection, refund_id: int, receipt: Receipt) -> dict[str, Any]:
         row = conn.execute(select(prepayment_refunds).where(prepayment_refunds.c.id == refund_id)).one()
         if row.state == "completed":
-            return self._refund_created(row)
+            return documents.created("prepayment_refund_id", row.url_id, row.id, row.receipt)
         stored = documents.receipt_json(receipt)
         conn.execute(
             update(prepayment_refunds)
@@ -376,25 +358,7 @@ class PrepaymentsService:
             time_ms=receipt.time_ms,
         )
         documents.enqueue_receipt_mail(conn, "prepayment_refund", row.url_id, row.receipt_email, row.receipt_language)
-        return {
-            "url_id": row.url_id,
-            "prepayment_refund_id": refund_id,
-            "crn": receipt.crn,
-            "receipt_id": receipt.receipt_id,
-            "fiscal": receipt.fiscal,
-        }
-
-    @staticmethod
-    def _refund_created(row: Any) -> dict[str, Any]:
-        return {
-            "url_id": row.url_id,
-            "prepayment_refund_id": row.id,
-            "crn": row.receipt.get("crn"),
-            "receipt_id": int(row.receipt["srcId"]),
-            "fiscal": row.receipt.get("fiscal"),
-        }
-
-    # ---- reads -------------------------------------------------------------------------------------------
+        return documents.created("prepayment_refund_id", row.url_id, refund_id, stored)
 
     def prepayment(self, entity_id: int, prepayment_id: int) -> PrepaymentView:
         with self.db.read() as conn:

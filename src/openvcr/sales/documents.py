@@ -90,6 +90,17 @@ def enqueue_receipt_mail(conn: Connection, kind: str, url_id: str, email: str | 
         )
 
 
+def created(id_field: str, url_id: str, document_id: int, stored: dict[str, Any]) -> dict[str, Any]:
+    """The POST response of a refund or prepayment document: ``{urlId, <id_field>, crn, receiptId, fiscal}``."""
+    return {
+        "url_id": url_id,
+        id_field: document_id,
+        "crn": stored.get("crn"),
+        "receipt_id": int(stored["srcId"]),
+        "fiscal": stored.get("fiscal"),
+    }
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)

@@ -703,13 +703,13 @@ class SalesService:
 
     def _resume_refund(self, row: Any) -> dict[str, Any]:
         if row.state == "completed":
-            return self._refund_created(row)
+            return documents.created("sale_refund_id", row.url_id, row.id, row.receipt)
         return documents.resume_pending(self.db, self.src, row, complete=self._complete_refund, drop=self._drop_refund)
 
     def _complete_refund(self, conn: Connection, refund_id: int, receipt: Receipt) -> dict[str, Any]:
         row = conn.execute(select(sale_refunds).where(sale_refunds.c.id == refund_id)).one()
         if row.state == "completed":
-            return self._refund_created(row)
+            return documents.created("sale_refund_id", row.url_id, row.id, row.receipt)
         stored = documents.receipt_json(receipt)
         conn.execute(
             update(sale_refunds)
@@ -750,27 +750,7 @@ class SalesService:
             time_ms=receipt.time_ms,
         )
         documents.enqueue_receipt_mail(conn, "sale_refund", row.url_id, row.receipt_email, row.receipt_language)
-        return self._refund_created_from(row.url_id, refund_id, receipt)
-
-    @staticmethod
-    def _refund_created_from(url_id: str, refund_id: int, receipt: Receipt) -> dict[str, Any]:
-        return {
-            "url_id": url_id,
-            "sale_refund_id": refund_id,
-            "crn": receipt.crn,
-            "receipt_id": receipt.receipt_id,
-            "fiscal": receipt.fiscal,
-        }
-
-    @staticmethod
-    def _refund_created(row: Any) -> dict[str, Any]:
-        return {
-            "url_id": row.url_id,
-            "sale_refund_id": row.id,
-            "crn": row.receipt.get("crn"),
-            "receipt_id": int(row.receipt["srcId"]),
-            "fiscal": row.receipt.get("fiscal"),
-        }
+        return documents.created("sale_refund_id", row.url_id, refund_id, stored)
 
     def document_kinds(self) -> list[DocumentKind]:
         """How ``sales.recovery`` finishes or drops this service's pending documents."""
