@@ -10,7 +10,10 @@ keep-alive clients (default 32):
 (c) V-SDC invoices over mutual TLS (2-worker run; the V-SDC listener is its own process);
 (d) ``openvcr verify`` on the journal the run produced;
 (e) sales against an SRC sandbox run as a separate process with 50 ms of added latency, for 1, 4 and 16
-    registers (SQLite, 2 workers).
+    registers (SQLite, 2 workers);
+(f) with ``BENCH_PRELOAD=N`` (default 0: off): after (a)–(c), N signed, chained sale entries are appended to
+    the register's journal (``bench.preload``), and (a) and (b) run again with 2 workers against that journal;
+    ``preload_ratio`` is the preloaded sales rate over the near-empty journal's rate of the same run.
 
 Every acknowledged document is real. The run ends by verifying each journal (``openvcr verify``) and checking
 that every 200 left exactly one document: distinct ids, and completed rows == 200s. A failed check makes the
@@ -18,7 +21,7 @@ exit status 1. Results go to ``bench/results/<date>-<git-sha>.json``; the last l
 
 Environment: ``BENCH_DURATION``, ``BENCH_CONCURRENCY``, ``BENCH_BACKENDS`` (``sqlite,postgres``; default: both
 when PostgreSQL is available), ``BENCH_SKIP`` (comma list of ``latency``, ``vsdc``, ``workers1``),
-``BENCH_LATENCY_MS`` (default 50), ``BENCH_KEEP`` (keep the work directory).
+``BENCH_LATENCY_MS`` (default 50), ``BENCH_PRELOAD`` (default 0), ``BENCH_KEEP`` (keep the work directory).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class Config:
     duration: int = field(default_factory=lambda: _env_int("BENCH_DURATION", 20))
     concurrency: int = field(default_factory=lambda: _env_int("BENCH_CONCURRENCY", 32))
     latency_ms: int = field(default_factory=lambda: _env_int("BENCH_LATENCY_MS", 50))
+    preload: int = field(default_factory=lambda: _env_int("BENCH_PRELOAD", 0))
     skip: set[str] = field(
         default_factory=lambda: {s.strip() for s in os.environ.get("BENCH_SKIP", "").split(",") if s.strip()}
     )
@@ -122,6 +126,7 @@ class Backend:
     vsdc_ids: list[str] = field(default_factory=list)
     setup_sales: int = 0
     prepayments: int = 0
+    preloaded: int = 0  # journal entries appended by the preload stage (no sale rows behind them)
 
 
 def _http_post(base: str, key: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -213,9 +218,57 @@ def run_backend(b: Backend, cfg: Config, out: dict[str, Any]) -> None:
                 entry["vsdc_ratio"] = c["rps"] / a["rps"] if a["rps"] else 0.0
                 say(f"  (c)/(a) = {entry['vsdc_ratio']:.3f}")
             out[f"workers{workers}"] = entry
+    if cfg.preload > 0:
+        out["preload"] = run_preloaded(b, db, cfg, sales, out["workers2"]["sales"]["rps"], tls is not None)
     out["verify"] = verify(b, db)
     out["checks"] = check_documents(b, db)
     db.dispose()
+
+
+def run_preloaded(
+    b: Backend, db: Any, cfg: Config, sales: list[dict[str, Any]], empty_rps: float, with_vsdc: bool
+) -> dict[str, Any]:
+    """(f): append ``cfg.preload`` journal entries, then (a) and (b) again with 2 workers; compare with (b)."""
+    from bench.preload import preload_journal
+    from openvcr.config import DEV_MASTER_KEY
+    from openvcr.registers.export import count_entries
+
+    assert b.refs is not None
+    before = count_entries(db, None)
+    say(f"[{b.name}] preloading {cfg.preload:,} journal entries ({before:,} already there)")
+
+    def progress(done: int, seconds: float) -> None:
+        if done % 100_000 == 0 or done == cfg.preload:
+            say(f"  preload: {done:,} entries in {seconds:.0f} s ({done / seconds:.0f}/s)")
+
+    stage = preload_journal(
+        db,
+        b.refs.register_id,
+        cfg.preload,
+        master_key=b.env.get("OPENVCR_MASTER_KEY", DEV_MASTER_KEY),
+        cashier_id=b.refs.cashier_id,
+        progress=progress,
+    )
+    b.preloaded += stage["entries"]
+    stage["journal_entries_at_start"] = count_entries(db, None)
+    vsdc_port = processes.free_port() if with_vsdc else None  # the same processes as the empty-journal run
+    say(f"[{b.name}] 2 workers, {stage['journal_entries_at_start']:,} journal entries")
+    with processes.serve(b.url, b.env, b.work / "serve.log", workers=2, vsdc_port=vsdc_port) as base:
+        a = load(b.work, "whoami-preloaded", spec_for(base, [workload.whoami_request(b.refs.api_key)], cfg))
+        line("(a) GET /whoami, preloaded", a)
+        s = load(b.work, "sales-preloaded", spec_for(base, sales, cfg, collect=True))
+        b.sale_oks += s["all_statuses"].get("200", 0)
+        b.sale_ids += ids_of(s.pop("bodies"), "saleId")
+        line("(b) POST /sales, preloaded", s)
+    stage["whoami"] = a
+    stage["sales"] = s
+    stage["sales_ratio"] = s["rps"] / a["rps"] if a["rps"] else 0.0
+    stage["preload_ratio"] = s["rps"] / empty_rps if empty_rps else 0.0
+    say(
+        f"  (f) preloaded/empty sales rate = {s['rps']:.1f} / {empty_rps:.1f} = {stage['preload_ratio']:.3f}; "
+        f"(b)/(a) preloaded = {stage['sales_ratio']:.3f}"
+    )
+    return stage
 
 
 def verify(b: Backend, db: Any) -> dict[str, Any]:
@@ -273,7 +326,7 @@ def check_documents(b: Backend, db: Any) -> dict[str, Any]:
         and pending == 0
         and prepaid == b.prepayments
         and vsdc_journal == b.vsdc_oks
-        and journal == completed + prepaid + b.vsdc_oks
+        and journal == completed + prepaid + b.vsdc_oks + b.preloaded
     )
     result = {
         "sales_200": acknowledged,
@@ -285,11 +338,13 @@ def check_documents(b: Backend, db: Any) -> dict[str, Any]:
         "vsdc_journal": vsdc_journal,
         "vsdc_ids_distinct": vsdc_distinct,
         "journal_entries": journal,
+        "preloaded_entries": b.preloaded,
         "ok": ok,
     }
     say(
         f"  check: {acknowledged} sale 200s ↔ {completed} completed sales ({pending} pending), "
-        f"{b.vsdc_oks} V-SDC 200s ↔ {vsdc_journal} journal entries, {journal} journal entries in all: "
+        f"{b.vsdc_oks} V-SDC 200s ↔ {vsdc_journal} journal entries, {journal} journal entries in all "
+        f"({b.preloaded} preloaded): "
         f"{'OK' if ok else 'MISMATCH'}"
     )
     return result
@@ -447,6 +502,12 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
         summary["pg_sales_rps"] = round(pg["sales"]["rps"], 1)
         summary["pg_sales_ratio"] = round(pg["sales_ratio"], 4)
         summary["pg_sales_p99_ms"] = round(pg["sales"]["p99_ms"], 2)
+    for prefix, backend in (("", sqlite), ("pg_", results.get("postgres", {}))):
+        stage = backend.get("preload")
+        if stage:
+            summary[f"{prefix}sales_rps_preloaded"] = round(stage["sales"]["rps"], 1)
+            summary[f"{prefix}preload_entries"] = stage["entries"]
+            summary[f"{prefix}preload_ratio"] = round(stage["preload_ratio"], 4)
     latency = results.get("latency", {})
     for count in (1, 4, 16):
         r = latency.get(f"registers{count}")
