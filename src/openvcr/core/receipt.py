@@ -12,9 +12,10 @@ Rules (SRC manual, checked on its examples):
 - Payments: paid = cash + non-cash + prepayment + compensation ≥ total; non-cash ≤ total; no cash at all
   when non-cash alone covers the total; change = paid − total, and comes from cash only (so the non-cash
   tenders together never exceed the total).
-- Refunds: a returned quantity ``q`` of a line of quantity ``Q`` and total ``T`` is worth ``T·q/Q`` rounded
-  half-up, except that the last units of a line take exactly what is left of ``T`` (so refunds sum to the
-  sale). A refund amount is split over the tenders as originally paid, the same way, cash taking the rest.
+- Refunds: returning ``q`` more units of a line of quantity ``Q`` and total ``T`` of which ``r`` units were
+  already refunded for ``A`` is worth ``round(T·(r + q)/Q) − A`` (half-up; never below zero), and the last
+  units take exactly what is left of ``T`` — so the pieces of a line always sum to its total. A refund amount
+  is split over the tenders as originally paid, the same way, cash taking the rest.
 """
 
 from __future__ import annotations
@@ -180,7 +181,9 @@ def line_refund(
         raise ArithmeticRuleError("quantity", f"only {remaining} of this line can still be refunded")
     if qty == remaining:
         return total - refunded_amount
-    return proportional(total, qty, quantity)
+    # Cumulative share minus what was already given: the rounding of one piece never overshoots the line.
+    share = proportional(total, refunded_qty + qty, quantity) - refunded_amount
+    return min(max(share, ZERO), total - refunded_amount)
 
 
 def split_refund(amount: Decimal, paid: Tenders, refunded: Tenders, sale_total: Decimal, final: bool) -> Tenders:

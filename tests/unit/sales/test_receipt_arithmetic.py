@@ -81,11 +81,24 @@ def test_payment_rules() -> None:
         settle(D("100"), Tenders(non_cash=D("60"), prepayment=D("50")))
 
 
+def test_tiny_lines_refunded_in_pieces_never_go_negative() -> None:
+    # 0.03 over 6 units: rounding each piece on its own would give 0.01 + 0.01 + 0.02 = 0.04 > 0.03
+    pieces, refunded_qty, refunded = [], D(0), D(0)
+    for step in (D(1), D(1), D(3), D(1)):
+        amount = line_refund(D("0.03"), D(6), refunded_qty, refunded, step)
+        pieces.append(amount)
+        refunded_qty += step
+        refunded += amount
+    assert pieces == [D("0.01"), D("0.00"), D("0.02"), D("0.00")]
+    assert refunded == D("0.03")
+
+
 def test_last_units_of_a_line_take_exactly_what_is_left() -> None:
     first = line_refund(D("100.00"), D("3"), D("0"), D("0"), D("1"))
     second = line_refund(D("100.00"), D("3"), D("1"), first, D("1"))
     third = line_refund(D("100.00"), D("3"), D("2"), first + second, D("1"))
-    assert (first, second, third) == (D("33.33"), D("33.33"), D("33.34"))
+    # cumulative shares: round(33.333) = 33.33, round(66.667) − 33.33 = 33.34, the rest 33.33
+    assert (first, second, third) == (D("33.33"), D("33.34"), D("33.33"))
     with pytest.raises(ArithmeticRuleError):
         line_refund(D("100.00"), D("3"), D("3"), D("100.00"), D("1"))
 
@@ -115,7 +128,7 @@ def test_refunding_a_line_piece_by_piece_sums_to_its_total(total: D, quantity: i
     while refunded_qty < quantity:
         step = D(data.draw(st.integers(min_value=1, max_value=int(quantity - refunded_qty))))
         amount = line_refund(total, D(quantity), refunded_qty, refunded, step)
-        assert amount >= 0
+        assert D(0) <= amount <= total - refunded
         refunded_qty += step
         refunded += amount
     assert refunded == total
