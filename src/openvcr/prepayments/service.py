@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, select
 
 from openvcr.authority.gateway import PrintRequest, Receipt, ReturnRequest
 from openvcr.authority.service import SrcService
@@ -39,13 +39,12 @@ from openvcr.core.journal import CountersDelta, DocType
 from openvcr.core.money import ZERO, round_money
 from openvcr.prepayments.ledger import LedgerEntry, entries_for, open_entries
 from openvcr.prepayments.schemas import PrepaymentCreate, PrepaymentRefundCreate, StateFilter
-from openvcr.registers import journal
 from openvcr.registers.repository import get_register
 from openvcr.registers.signing_keys import signer_for
 from openvcr.sales import documents
 from openvcr.sales.recovery import DocumentKind
 from openvcr.sales.service import find_cashier
-from openvcr.store.db import Database, now_ms
+from openvcr.store.db import Database
 from openvcr.store.schema.foundation import registers
 from openvcr.store.schema.sales import prepayment_refunds, prepayments
 
@@ -173,22 +172,20 @@ class PrepaymentsService:
         prepayment_id = conn.execute(
             prepayments.insert()
             .values(
-                register_id=register_id,
+                **documents.pending_values(
+                    register_id=register_id,
+                    document_key=document_key,
+                    cashier_id=cashier.id,
+                    receipt_request=buyer.receipt,
+                    src_request=documents.print_request_json(request),
+                ),
                 entity_id=register.entity_id,
-                url_id=documents.new_url_id(),
-                document_key=document_key,
-                state="pending",
-                cashier_id=cashier.id,
-                receipt_email=str(buyer.receipt.email) if buyer.receipt else None,
-                receipt_language=buyer.receipt.language if buyer.receipt else None,
-                src_request=documents.print_request_json(request),
                 buyer=buyer.model_dump(mode="json", by_alias=True, exclude_none=True),
                 buyer_tin=buyer.tin,
                 customer_ref=customer_ref,
                 cash=cash,
                 non_cash=non_cash,
                 amount=amount,
-                created_at=now_ms(),
             )
             .returning(prepayments.c.id)
         ).scalar_one()
@@ -213,12 +210,7 @@ class PrepaymentsService:
         row = conn.execute(select(prepayments).where(prepayments.c.id == prepayment_id)).one()
         if row.state == "completed":
             return documents.created("prepayment_id", row.url_id, row.id, row.receipt)
-        stored = documents.receipt_json(receipt)
-        conn.execute(
-            update(prepayments)
-            .where(prepayments.c.id == prepayment_id)
-            .values(state="completed", receipt=stored, completed_at=now_ms())
-        )
+        stored = documents.mark_completed(conn, prepayments, prepayment_id, receipt)
         body = {
             "prepayment": prepayment_id,
             "urlId": row.url_id,
@@ -229,17 +221,15 @@ class PrepaymentsService:
             "nonCash": Decimal(row.non_cash),
             "src": documents.src_summary(stored),
         }
-        journal.append(
+        documents.journal_document(
             conn,
-            row.register_id,
+            row,
+            receipt,
             doc_type=DocType.PREPAYMENT.value,
-            doc_ref=str(prepayment_id),
             body=body,
             delta=CountersDelta.prepayment(Decimal(row.amount)),
             signer=self._signer(conn, row.register_id),
-            time_ms=receipt.time_ms,
         )
-        documents.enqueue_receipt_mail(conn, "prepayment", row.url_id, row.receipt_email, row.receipt_language)
         return documents.created("prepayment_id", row.url_id, prepayment_id, stored)
 
     def refund_prepayment(self, register_id: int, body: PrepaymentRefundCreate, document_key: str) -> dict[str, Any]:
@@ -295,21 +285,19 @@ class PrepaymentsService:
         refund_id = conn.execute(
             prepayment_refunds.insert()
             .values(
-                register_id=register_id,
-                url_id=documents.new_url_id(),
-                document_key=document_key,
-                state="pending",
-                cashier_id=cashier.id,
-                receipt_email=str(receipt_request.email) if receipt_request else None,
-                receipt_language=receipt_request.language if receipt_request else None,
-                src_request=documents.return_request_json(request),
+                **documents.pending_values(
+                    register_id=register_id,
+                    document_key=document_key,
+                    cashier_id=cashier.id,
+                    receipt_request=receipt_request,
+                    src_request=documents.return_request_json(request),
+                ),
                 prepayment_id=row.id,
                 reason=body.reason,
                 reason_note=body.reason_note,
                 cash=cash,
                 non_cash=non_cash,
                 amount=entry.remaining,
-                created_at=now_ms(),
             )
             .returning(prepayment_refunds.c.id)
         ).scalar_one()
@@ -330,12 +318,7 @@ class PrepaymentsService:
         row = conn.execute(select(prepayment_refunds).where(prepayment_refunds.c.id == refund_id)).one()
         if row.state == "completed":
             return documents.created("prepayment_refund_id", row.url_id, row.id, row.receipt)
-        stored = documents.receipt_json(receipt)
-        conn.execute(
-            update(prepayment_refunds)
-            .where(prepayment_refunds.c.id == refund_id)
-            .values(state="completed", receipt=stored, completed_at=now_ms())
-        )
+        stored = documents.mark_completed(conn, prepayment_refunds, refund_id, receipt)
         body = {
             "prepaymentRefund": refund_id,
             "prepayment": row.prepayment_id,
@@ -347,17 +330,15 @@ class PrepaymentsService:
             "nonCash": Decimal(row.non_cash),
             "src": documents.src_summary(stored),
         }
-        journal.append(
+        documents.journal_document(
             conn,
-            row.register_id,
+            row,
+            receipt,
             doc_type=DocType.PREPAYMENT_REFUND.value,
-            doc_ref=str(refund_id),
             body=body,
             delta=CountersDelta.prepayment_refund(Decimal(row.amount)),
             signer=self._signer(conn, row.register_id),
-            time_ms=receipt.time_ms,
         )
-        documents.enqueue_receipt_mail(conn, "prepayment_refund", row.url_id, row.receipt_email, row.receipt_language)
         return documents.created("prepayment_refund_id", row.url_id, refund_id, stored)
 
     def prepayment(self, entity_id: int, prepayment_id: int) -> PrepaymentView:

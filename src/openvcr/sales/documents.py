@@ -13,18 +13,21 @@ SRC's receipt; ``register_pending`` below is that protocol, used by sales, refun
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, update
 
 from openvcr.authority.gateway import PrintItem, PrintRequest, Receipt, ReturnLine, ReturnRequest
 from openvcr.authority.outbox import enqueue
 from openvcr.authority.service import SrcService
 from openvcr.core.errors import AuthorityInDoubt, AuthorityRefused, AuthorityUnavailable
-from openvcr.store.db import Database
+from openvcr.core.journal import CountersDelta
+from openvcr.core.signing import Signer
+from openvcr.registers import journal
+from openvcr.store.db import Database, now_ms
 
 T = TypeVar("T")
 P = TypeVar("P")
@@ -88,6 +91,62 @@ def enqueue_receipt_mail(conn: Connection, kind: str, url_id: str, email: str | 
             f"receipt-email:{url_id}",
             {"document": kind, "urlId": url_id, "email": email, "language": language or "hy"},
         )
+
+
+def pending_values(
+    *,
+    register_id: int,
+    document_key: str,
+    cashier_id: int,
+    receipt_request: Any | None,
+    src_request: dict[str, Any],
+    url_id: str | None = None,
+) -> dict[str, Any]:
+    """The columns every pending document row starts with (the table adds its own)."""
+    return {
+        "register_id": register_id,
+        "url_id": url_id or new_url_id(),
+        "document_key": document_key,
+        "state": "pending",
+        "cashier_id": cashier_id,
+        "receipt_email": str(receipt_request.email) if receipt_request else None,
+        "receipt_language": receipt_request.language if receipt_request else None,
+        "src_request": src_request,
+        "created_at": now_ms(),
+    }
+
+
+def mark_completed(conn: Connection, table: Table, row_id: int, receipt: Receipt) -> dict[str, Any]:
+    """Record SRC's receipt on a pending document; return the receipt as stored."""
+    stored = receipt_json(receipt)
+    conn.execute(
+        update(table).where(table.c.id == row_id).values(state="completed", receipt=stored, completed_at=now_ms())
+    )
+    return stored
+
+
+def journal_document(
+    conn: Connection,
+    row: Any,
+    receipt: Receipt,
+    *,
+    doc_type: str,
+    body: Mapping[str, Any],
+    delta: CountersDelta,
+    signer: Signer,
+) -> None:
+    """Append the completed document to its register's journal and store its e-mail request, in ``conn``."""
+    journal.append(
+        conn,
+        row.register_id,
+        doc_type=doc_type,
+        doc_ref=str(row.id),
+        body=body,
+        delta=delta,
+        signer=signer,
+        time_ms=receipt.time_ms,
+    )
+    enqueue_receipt_mail(conn, doc_type, row.url_id, row.receipt_email, row.receipt_language)
 
 
 def created(id_field: str, url_id: str, document_id: int, stored: dict[str, Any]) -> dict[str, Any]:

@@ -49,8 +49,8 @@ from openvcr.core.receipt import (
     split_refund,
     vat_of,
 )
+from openvcr.core.signing import Signer
 from openvcr.prepayments.ledger import hold_prepayment, return_prepayment, returnable_prepayment
-from openvcr.registers import journal
 from openvcr.registers.models import Register
 from openvcr.registers.repository import get_register
 from openvcr.registers.signing_keys import signer_for
@@ -59,7 +59,7 @@ from openvcr.sales.rates import rate_for_sale
 from openvcr.sales.recovery import DocumentKind
 from openvcr.sales.schemas import OfferRef, SaleCreate, SaleRefundCreate
 from openvcr.sales.units import SRC_UNIT_NAMES
-from openvcr.store.db import Database, now_ms
+from openvcr.store.db import Database
 from openvcr.store.schema.sales import sale_items, sale_refund_items, sale_refunds, sales
 
 SALE_MODE = 2
@@ -207,6 +207,9 @@ class SalesService:
         self.src = src
         self.settings = settings
 
+    def _signer(self, conn: Connection, register_id: int) -> Signer:
+        return signer_for(conn, register_id, self.settings.master_key.get_secret_value())
+
     # ---- sales -------------------------------------------------------------------------------------------
 
     def _draft_sale(self, conn: Connection, register_id: int, body: SaleCreate) -> _SaleDraft:
@@ -322,15 +325,15 @@ class SalesService:
             draft.sale_id = conn.execute(
                 insert(sales)
                 .values(
-                    register_id=register_id,
+                    **documents.pending_values(
+                        register_id=register_id,
+                        document_key=document_key,
+                        cashier_id=draft.cashier.id,
+                        receipt_request=buyer.receipt if buyer else None,
+                        src_request=documents.print_request_json(draft.request),
+                        url_id=draft.url_id,
+                    ),
                     entity_id=draft.register.entity_id,
-                    url_id=draft.url_id,
-                    document_key=document_key,
-                    state="pending",
-                    cashier_id=draft.cashier.id,
-                    receipt_email=str(buyer.receipt.email) if buyer and buyer.receipt else None,
-                    receipt_language=buyer.receipt.language if buyer and buyer.receipt else None,
-                    src_request=documents.print_request_json(draft.request),
                     buyer=buyer.model_dump(mode="json", by_alias=True, exclude_none=True) if buyer else None,
                     buyer_tin=buyer.tin if buyer else None,
                     customer_ref=buyer.customer_ref() if buyer else None,
@@ -355,7 +358,6 @@ class SalesService:
                         }
                         for s in draft.new_offers.values()
                     ],
-                    created_at=now_ms(),
                 )
                 .returning(sales.c.id)
             ).scalar_one()
@@ -460,13 +462,7 @@ class SalesService:
                     .where(sale_items.c.sale_id == sale_id, sale_items.c.line_no == item.line_no)
                     .values(offer_id=created[item.offer["externalId"]])
                 )
-        stored = documents.receipt_json(receipt)
-        completed_at = now_ms()
-        conn.execute(
-            update(sales)
-            .where(sales.c.id == sale_id)
-            .values(state="completed", receipt=stored, completed_at=completed_at)
-        )
+        stored = documents.mark_completed(conn, sales, sale_id, receipt)
         body = {
             "sale": sale_id,
             "urlId": row.url_id,
@@ -500,17 +496,15 @@ class SalesService:
             ],
             "src": documents.src_summary(stored),
         }
-        journal.append(
+        documents.journal_document(
             conn,
-            row.register_id,
+            row,
+            receipt,
             doc_type="sale",
-            doc_ref=str(sale_id),
             body=body,
             delta=CountersDelta.sale(Decimal(row.total), Decimal(row.vat)),
-            signer=signer_for(conn, row.register_id, self.settings.master_key.get_secret_value()),
-            time_ms=receipt.time_ms,
+            signer=self._signer(conn, row.register_id),
         )
-        documents.enqueue_receipt_mail(conn, "sale", row.url_id, row.receipt_email, row.receipt_language)
         return {
             "url_id": row.url_id,
             "sale_id": sale_id,
@@ -647,18 +641,16 @@ class SalesService:
             source_crn=None,
             emarks=tuple(code for line in refund_lines for code in (line["emarks"] or [])),
         )
-        url_id = documents.new_url_id()
         refund_id = conn.execute(
             insert(sale_refunds)
             .values(
-                register_id=register_id,
-                url_id=url_id,
-                document_key=document_key,
-                state="pending",
-                cashier_id=cashier.id,
-                receipt_email=str(receipt_request.email) if receipt_request else None,
-                receipt_language=receipt_request.language if receipt_request else None,
-                src_request=documents.return_request_json(request),
+                **documents.pending_values(
+                    register_id=register_id,
+                    document_key=document_key,
+                    cashier_id=cashier.id,
+                    receipt_request=receipt_request,
+                    src_request=documents.return_request_json(request),
+                ),
                 sale_id=sale.id,
                 reason=body.reason,
                 reason_note=body.reason_note,
@@ -668,7 +660,6 @@ class SalesService:
                 non_cash=split.non_cash,
                 prepayment=split.prepayment,
                 compensation=split.compensation,
-                created_at=now_ms(),
             )
             .returning(sale_refunds.c.id)
         ).scalar_one()
@@ -710,12 +701,7 @@ class SalesService:
         row = conn.execute(select(sale_refunds).where(sale_refunds.c.id == refund_id)).one()
         if row.state == "completed":
             return documents.created("sale_refund_id", row.url_id, row.id, row.receipt)
-        stored = documents.receipt_json(receipt)
-        conn.execute(
-            update(sale_refunds)
-            .where(sale_refunds.c.id == refund_id)
-            .values(state="completed", receipt=stored, completed_at=now_ms())
-        )
+        stored = documents.mark_completed(conn, sale_refunds, refund_id, receipt)
         sale = conn.execute(select(sales).where(sales.c.id == row.sale_id)).one()
         if Decimal(row.prepayment) > 0:
             return_prepayment(conn, sale.id, refund_id, Decimal(row.prepayment))
@@ -739,17 +725,15 @@ class SalesService:
             "items": [{"srcId": i.line_no, "quantity": i.quantity, "amount": i.amount, "vat": i.vat} for i in lines],
             "src": documents.src_summary(stored),
         }
-        journal.append(
+        documents.journal_document(
             conn,
-            row.register_id,
+            row,
+            receipt,
             doc_type="sale_refund",
-            doc_ref=str(refund_id),
             body=body,
             delta=CountersDelta.sale_refund(Decimal(row.total), Decimal(row.vat)),
-            signer=signer_for(conn, row.register_id, self.settings.master_key.get_secret_value()),
-            time_ms=receipt.time_ms,
+            signer=self._signer(conn, row.register_id),
         )
-        documents.enqueue_receipt_mail(conn, "sale_refund", row.url_id, row.receipt_email, row.receipt_language)
         return documents.created("sale_refund_id", row.url_id, refund_id, stored)
 
     def document_kinds(self) -> list[DocumentKind]:
