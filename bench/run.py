@@ -308,13 +308,17 @@ def verify(b: Backend, db: Any) -> dict[str, Any]:
 
 def check_documents(b: Backend, db: Any) -> dict[str, Any]:
     """Every 200 left exactly one document: distinct ids; completed rows == 200s; journal == documents."""
+    from openvcr.store.schema.documents import documents
     from openvcr.store.schema.journal import journal_entries
-    from openvcr.store.schema.sales import prepayments, sales
+
+    def count(kind: str, *states: str) -> int:
+        query = select(func.count()).where(documents.c.kind == kind, documents.c.state.in_(states))
+        return int(conn.execute(query).scalar_one())
 
     with db.read() as conn:
-        completed = int(conn.execute(select(func.count()).where(sales.c.state == "completed")).scalar_one())
-        pending = int(conn.execute(select(func.count()).where(sales.c.state == "pending")).scalar_one())
-        prepaid = int(conn.execute(select(func.count()).select_from(prepayments)).scalar_one())
+        completed = count("sale", "completed")
+        pending = count("sale", "pending", "sent", "in_doubt", "deferred")
+        prepaid = count("prepayment", "completed")
         journal = int(conn.execute(select(func.count()).select_from(journal_entries)).scalar_one())
         vsdc_journal = int(
             conn.execute(select(func.count()).where(journal_entries.c.doc_type.like("vsdc%"))).scalar_one()

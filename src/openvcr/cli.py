@@ -331,10 +331,11 @@ sandbox_app = typer.Typer(help="Run tax-authority sandboxes (SRC e-HDM, aTAX) fo
 app.add_typer(sandbox_app, name="sandbox", no_args_is_help=True)
 
 # --- sub-command groups of the domain packages (one line each) ---
-from openvcr.registers.cli import export_command, verify_command  # noqa: E402
+from openvcr.registers.cli import export_command, registers_app, verify_command  # noqa: E402
 
 app.command("export")(export_command)
 app.command("verify")(verify_command)
+app.add_typer(registers_app, name="registers")
 from openvcr.authority.outbox import outbox_app  # noqa: E402
 from openvcr.vsdc.cli import sandbox_atax_command, vsdc_app  # noqa: E402
 

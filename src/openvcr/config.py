@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     rate_limit_per_second: float = 200.0
     rate_limit_burst: int = 400
     key_rotation_overlap_seconds: int = 86_400
-    idempotency_retention_hours: int = 48
+    # Idempotency-Keys are replayable this long (the contract: 30 days), then released.
+    idempotency_retention_days: float = 30.0
 
     # Background maintenance: finishing documents left pending (crash, lost answer), purging old keys.
     maintenance_interval_seconds: float = 30.0

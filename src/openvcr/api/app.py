@@ -60,19 +60,16 @@ log = logging.getLogger("openvcr.maintenance")
 
 
 def maintenance_pass(ctx: AppContext) -> None:
-    """Finish documents left pending (lost answers, crashes) and forget expired idempotency keys."""
-    from openvcr.prepayments.service import PrepaymentsService
-    from openvcr.registers import idempotency
-    from openvcr.sales.recovery import recover
-    from openvcr.sales.service import SalesService
-    from openvcr.store.db import now_ms
-
-    kinds = SalesService(ctx.db, ctx.src, ctx.settings).document_kinds()
-    kinds += PrepaymentsService(ctx.db, ctx.src, ctx.settings).document_kinds()
-    report = recover(ctx.db, ctx.src, kinds, min_age_ms=int(ctx.settings.recovery_min_age_seconds * 1000))
-    if report.completed or report.dropped or report.in_doubt:
+    """Settle documents left unsettled (lost answers, crashes), fiscalize deferred ones in order, and release
+    expired Idempotency-Keys."""
+    try:
+        ctx.src.resolve_in_doubt()
+    except Exception:  # SRC unreachable: settle what is already known, try the rest next time
+        log.warning("could not reach SRC to resolve requests in doubt", exc_info=True)
+    report = ctx.engine.recover(min_age_ms=int(ctx.settings.recovery_min_age_seconds * 1000))
+    if report.completed or report.dropped or report.deferred or report.in_doubt:
         log.info("recovery: %s", report)
-    idempotency.purge(ctx.db, now_ms() - ctx.settings.idempotency_retention_hours * 3_600_000)
+    ctx.engine.purge_keys(ctx.settings.idempotency_retention_days)
 
 
 def _maintenance_loop(ctx: AppContext, stop: threading.Event) -> None:

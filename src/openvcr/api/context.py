@@ -10,8 +10,13 @@ from openvcr.api.ratelimit import RateLimiter
 from openvcr.authority.gateway import SrcGateway
 from openvcr.authority.service import SrcService
 from openvcr.config import Settings
+from openvcr.documents.engine import DocumentEngine, DocumentKind
+from openvcr.prepayments.documents import PREPAYMENT, PREPAYMENT_REFUND
 from openvcr.registers.keys import Authenticator
+from openvcr.sales.documents import SALE, SALE_REFUND
 from openvcr.store.db import Database
+
+DOCUMENT_KINDS: tuple[DocumentKind, ...] = (SALE, SALE_REFUND, PREPAYMENT, PREPAYMENT_REFUND)
 
 
 @dataclass
@@ -22,10 +27,12 @@ class AppContext:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     authenticator: Authenticator = field(init=False)
     src: SrcService = field(init=False)
+    engine: DocumentEngine = field(init=False)
 
     def __post_init__(self) -> None:
         self.authenticator = Authenticator(self.db)
         self.src = SrcService(self.db, self.gateway, self.settings)
+        self.engine = DocumentEngine(self.db, self.src, self.settings, DOCUMENT_KINDS)
 
 
 def get_context(request: Request) -> AppContext:

@@ -25,9 +25,12 @@ STATUS_BY_ERROR: tuple[tuple[type[e.OpenVCRError], int], ...] = (
     (e.Forbidden, 403),
     (e.NotFound, 404),
     (e.Conflict, 409),
+    (e.IdempotencyMismatch, 422),
     (e.RateLimited, 429),
     (e.AuthorityUnavailable, 503),
     (e.AuthorityInDoubt, 503),
+    (e.FiscalizationPending, 502),
+    (e.DocumentRefused, 409),
     (e.AuthorityRefused, 400),
     (e.JournalError, 500),
 )
@@ -41,16 +44,30 @@ _HTTP_MESSAGES = {
     409: "Conflict",
     413: "Request body too large",
     415: "Unsupported media type",
+    422: "Unprocessable request",
     429: "Too many requests",
     500: "Internal error",
+    502: "Bad gateway",
     503: "Service unavailable",
 }
 
 
-def envelope(status: int, message: str, issues: list[dict[str, Any]] | None = None) -> FastJSONResponse:
+def envelope(
+    status: int,
+    message: str,
+    issues: list[dict[str, Any]] | None = None,
+    pending: e.PendingDocument | None = None,
+) -> FastJSONResponse:
     body: dict[str, Any] = {"error": message}
     if issues is not None:
         body["issues"] = issues
+    if pending is not None:
+        body["pending"] = {
+            "type": pending.type,
+            "id": pending.id,
+            "statusUrl": pending.status_url,
+            "mayResubmit": pending.may_resubmit,
+        }
     rid = request_id_var.get()
     if rid:
         body["requestId"] = rid
@@ -95,7 +112,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, e.ValidationFailed):
             issues = [{"path": list(i.path), "message": i.message, "code": i.code} for i in exc.issues]
             return envelope(status, exc.message, issues)
-        response = envelope(status, exc.message)
+        pending = exc.pending if isinstance(exc, e.FiscalizationPending | e.DocumentRefused) else None
+        response = envelope(status, exc.message, pending=pending)
         if isinstance(exc, e.RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after_seconds)
         if status >= 500:

@@ -1,72 +1,50 @@
-"""``Idempotency-Key`` on every POST: wraps a use case so that a key yields at most one document.
+"""``Idempotency-Key`` on the four fiscal POSTs: the key points at the document (``openvcr.documents``).
 
-The use case receives the document key to use (derived from the idempotency key, or fresh when there is
-none). See ``openvcr.registers.idempotency`` for the rules.
+A replay answers the stored response byte for byte with ``Idempotent-Replay: true`` (and, for clients of the
+previous release, ``Idempotency-Replayed: true``).
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Header
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from openvcr.api.context import AppContext
-from openvcr.api.responses import FastJSONResponse, dumps
-from openvcr.core.errors import AuthorityInDoubt, OpenVCRError
-from openvcr.registers import idempotency
+from openvcr.api.responses import FastJSONResponse
+from openvcr.documents.models import MAX_KEY_LENGTH, Outcome, RequestKey
 from openvcr.registers.models import Principal
-
-MAX_KEY_LENGTH = 255
 
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        description="Makes the POST safe to retry: the same key and body return the stored response.",
+        description=f"Makes the POST safe to retry (1 to {MAX_KEY_LENGTH} characters, per endpoint and register, "
+        "kept 30 days): the same key and body return the stored response; another body is a 422; the same key "
+        "while the first request is in flight is a 409.",
     ),
 ]
 IDEMPOTENCY_DOC = {
     "description": "The stored response of an earlier request with the same Idempotency-Key",
-    "headers": {"Idempotency-Replayed": {"schema": {"type": "string"}, "description": "true on a replay"}},
+    "headers": {
+        "Idempotent-Replay": {"schema": {"type": "string"}, "description": "true on a replay"},
+        "Idempotency-Replayed": {"schema": {"type": "string"}, "description": "true on a replay (previous name)"},
+    },
 }
+REPLAY_HEADERS = {"Idempotent-Replay": "true", "Idempotency-Replayed": "true"}
 
 
-def run_idempotent(
-    ctx: AppContext,
-    principal: Principal,
-    key: str | None,
-    route: str,
-    body: BaseModel,
-    action: Callable[[str], BaseModel],
-) -> Response:
-    """Run ``action(document_key)`` at most once per ``Idempotency-Key``; replay stored responses."""
-    if key is None:
-        return FastJSONResponse(action(f"{route}:{principal.register_id}:{uuid.uuid4().hex}").model_dump(by_alias=True))
-    key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
-        from openvcr.core.errors import ValidationFailed
+def request_key(principal: Principal, endpoint: str, key: str | None, body: BaseModel) -> RequestKey:
+    """The document key of a fiscal POST (scoped by endpoint and the caller's register)."""
+    return RequestKey.of(endpoint, principal.register_id, key, body.model_dump(mode="json", by_alias=True))
 
-        raise ValidationFailed.at(["Idempotency-Key"], f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
-    digest = idempotency.request_hash(route, body.model_dump(mode="json", by_alias=True))
-    stored = idempotency.begin(ctx.db, principal.register_id, key, route, digest)
-    if stored is not None:
-        return Response(
-            stored.body,
-            status_code=stored.status_code,
-            media_type=FastJSONResponse.media_type,
-            headers={"Idempotency-Replayed": "true"},
-        )
-    try:
-        result = action(f"{route}:{principal.register_id}:key:{key}")
-    except AuthorityInDoubt:
-        raise  # the key stays pending: a retry resumes the same document
-    except OpenVCRError:
-        idempotency.forget(ctx.db, principal.register_id, key)
-        raise
-    payload = dumps(result.model_dump(by_alias=True))
-    idempotency.finish(ctx.db, principal.register_id, key, 200, payload)
-    return Response(payload, status_code=200, media_type=FastJSONResponse.media_type)
+
+def fiscal_response(outcome: Outcome) -> Response:
+    """The stored response of a fiscal document (first answer and replays alike)."""
+    return Response(
+        outcome.body,
+        status_code=200,
+        media_type=FastJSONResponse.media_type,
+        headers=REPLAY_HEADERS if outcome.replayed else None,
+    )

@@ -4,7 +4,9 @@ Rules:
 - One register's calls run one at a time, in seq order; different registers run in parallel.
 - In a process: one ``threading.Lock`` per register.
 - Across processes: on PostgreSQL a session-level advisory lock ``pg_advisory_lock(0x5352, register_id)``
-  held on its own connection in autocommit mode (no transaction stays open during the HTTP call); on a
+  held on its own connection in autocommit mode (no transaction stays open during the HTTP call). These
+  connections come from a pool of their own, never from the database's: a thread holding a register's lock
+  still gets a connection for its writes, however many registers are in flight; on a
   SQLite file an exclusive ``flock`` on ``<database>.locks/src-register-<id>.lock``; an in-memory SQLite
   database has only one process.
 """
@@ -17,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from openvcr.store.db import Database
@@ -39,6 +41,10 @@ class RegisterLocks:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._lock_engine: Engine | None = None
+        if db.dialect == "postgresql":
+            # Unbounded overflow: one connection per register in flight, idle ones kept for reuse.
+            self._lock_engine = create_engine(db.url, pool_size=4, max_overflow=-1, pool_pre_ping=True)
         self._guard = threading.Lock()
         self._locks: dict[int, threading.Lock] = {}
         self._dir = sqlite_lock_dir(db)
@@ -57,8 +63,8 @@ class RegisterLocks:
 
     @contextmanager
     def _process_lock(self, register_id: int) -> Iterator[None]:
-        if self.db.dialect == "postgresql":
-            with self.db.engine.connect() as conn:
+        if self._lock_engine is not None:
+            with self._lock_engine.connect() as conn:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
                 conn.execute(text("SELECT pg_advisory_lock(:c, :r)"), {"c": ADVISORY_CLASS, "r": register_id})
                 try:
@@ -76,3 +82,7 @@ class RegisterLocks:
                 yield
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def dispose(self) -> None:
+        if self._lock_engine is not None:
+            self._lock_engine.dispose()

@@ -187,6 +187,18 @@ def finish(
     )
 
 
+def finish_sent(
+    conn: Connection, request_id: int, *, receipt_id: int | None = None, response: str | None = None
+) -> None:
+    """Record the answer of a request that was sent (``pending``) as ``done``; a request already settled
+    (by resolution, after its answer was lost) keeps what resolution recorded."""
+    conn.execute(
+        update(src_requests)
+        .where(src_requests.c.id == request_id, src_requests.c.state == "pending")
+        .values(state="done", receipt_id=receipt_id, response=response, updated_at=now_ms())
+    )
+
+
 def unsettled(
     conn: Connection, register_id: int | None = None, states: tuple[str, ...] = ("pending", "in_doubt")
 ) -> list[SrcRequest]:

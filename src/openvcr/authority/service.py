@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, TypeVar
+
+from sqlalchemy import Connection
 
 from openvcr.authority import repository as repo
 from openvcr.authority import wire
@@ -59,6 +61,18 @@ CLOCK_SKEW_MS = 10 * 60 * 1000
 
 
 @dataclass(frozen=True)
+class Reservation:
+    """One SRC call whose seq is reserved and whose request is persisted, ready to be sent."""
+
+    request_id: int
+    register_id: int
+    document_key: str | None  # None for the read-only getReturnedReceiptInfo before a return
+    seq: int
+    call: Callable[[int], Any]
+    body: Callable[[int], dict[str, Any]] | None = None  # to send it again with a new seq (documents only)
+
+
+@dataclass(frozen=True)
 class Resolution:
     """What became of one unsettled request."""
 
@@ -69,10 +83,6 @@ class Resolution:
     state: str  # done | failed | in_doubt | operator
     receipt_id: int | None
     note: str
-
-
-class _Settled(Exception):
-    """Internal: resolution reached a verdict."""
 
 
 class SrcService:
@@ -173,25 +183,184 @@ class SrcService:
 
     def print_receipt(self, register_id: int, document_key: str, request: PrintRequest) -> Receipt:
         """Register a sale (mode 2) or a prepayment (mode 3) once per ``document_key``."""
-        _, crn = self._register(register_id)
-        return self._document(
-            register_id,
-            document_key,
-            "print",
-            lambda seq: wire.print_body(crn, seq, request),
-            lambda seq: self.gateway.print_receipt(crn, seq, request),
-        )
+        return self.register_document(register_id, document_key, request)
 
     def print_return_receipt(self, register_id: int, document_key: str, request: ReturnRequest) -> Receipt:
         """Register a return receipt once per ``document_key``."""
-        _, crn = self._register(register_id)
-        return self._document(
-            register_id,
-            document_key,
+        return self.register_document(register_id, document_key, request)
+
+    def register_document(
+        self, register_id: int, document_key: str, request: PrintRequest | ReturnRequest, *, with_info: bool = False
+    ) -> Receipt:
+        """Register one document once per ``document_key``: a repeat returns the stored receipt, an unsettled
+        earlier attempt is resolved first; otherwise reserve (one commit), send, record (one commit)."""
+        with self.locks.hold(register_id):
+            with self.db.read() as conn:
+                existing = repo.by_key(conn, document_key)
+            if existing is not None and existing.state not in ("failed", "rejected"):
+                with self.db.read() as conn:
+                    _check_same(existing, register_id, *self._describe(conn, register_id, request))
+                if existing.state in ("pending", "in_doubt"):
+                    existing = self._resolve_and_reload(existing)
+                if existing.state == "done":
+                    assert existing.response is not None
+                    return wire.parse_receipt(wire.loads(existing.response))
+                if existing.state in ("in_doubt", "operator"):
+                    raise AuthorityInDoubt(document_key, f"SRC request {document_key!r} is unsettled: {existing.note}")
+            with self.db.write() as conn:
+                reservations = self.reserve(conn, register_id, document_key, request, with_info=with_info)
+            results = self.send(reservations)
+            with self.db.write() as conn:
+                self.record(conn, reservations, results)
+        receipt = results[-1]
+        assert isinstance(receipt, Receipt)
+        return receipt
+
+    def _describe(
+        self, conn: Connection, register_id: int, request: PrintRequest | ReturnRequest
+    ) -> tuple[str, str, Callable[[int], dict[str, Any]], Callable[[int], Receipt]]:
+        """(crn, method, body(seq), call(seq)) of a document request."""
+        info = repo.load_register(conn, register_id)
+        if info is None:
+            raise NotFound(f"register {register_id} does not exist")
+        if not info.crn:
+            raise ValidationFailed.at(["register", "crn"], f"register {register_id} has no CRN")
+        crn = info.crn
+        if isinstance(request, PrintRequest):
+            return (
+                crn,
+                "print",
+                lambda seq: wire.print_body(crn, seq, request),
+                lambda seq: self.gateway.print_receipt(crn, seq, request),
+            )
+        return (
+            crn,
             "printReturnReceipt",
             lambda seq: wire.return_body(crn, seq, request),
             lambda seq: self.gateway.print_return_receipt(crn, seq, request),
         )
+
+    def reserve(
+        self,
+        conn: Connection,
+        register_id: int,
+        document_key: str,
+        request: PrintRequest | ReturnRequest,
+        *,
+        with_info: bool = False,
+    ) -> list[Reservation]:
+        """Reserve the seq(s) of a document's SRC call(s) and persist them in ``conn`` (the caller commits
+        before sending, and holds the register's lock until the answers are recorded). ``with_info``: a
+        return is preceded by ``getReturnedReceiptInfo`` of the receipt it returns."""
+        if not document_key or len(document_key) > 200:
+            raise ValidationFailed.at(["document_key"], "document_key must have 1 to 200 characters")
+        crn, method, body, call = self._describe(conn, register_id, request)
+        reservations: list[Reservation] = []
+        if with_info and isinstance(request, ReturnRequest):
+            info_seq = repo.reserve_seq(conn, register_id)
+            text = wire.dumps(wire.returned_info_body(crn, info_seq, request.receipt_id, request.source_crn))
+            info_id = repo.insert_request(
+                conn,
+                register_id=register_id,
+                document_key=None,
+                method="getReturnedReceiptInfo",
+                seq=info_seq,
+                body=text,
+                request_hash=_hash(text),
+            )
+            receipt_id, source_crn = request.receipt_id, request.source_crn
+            reservations.append(
+                Reservation(
+                    info_id,
+                    register_id,
+                    None,
+                    info_seq,
+                    lambda seq: self.gateway.get_returned_receipt_info(crn, seq, receipt_id, source_crn),
+                )
+            )
+        digest = _hash(wire.dumps(body(0) | {"seq": None}))
+        existing = repo.by_key(conn, document_key)
+        if existing is not None:
+            _check_same(existing, register_id, crn, method, body, call)
+            if existing.state not in ("failed", "rejected"):
+                raise Conflict(f"SRC request {document_key!r} is {existing.state}: settle it before sending again")
+        seq = repo.reserve_seq(conn, register_id)
+        text = wire.dumps(body(seq))
+        if existing is None:
+            request_id = repo.insert_request(
+                conn,
+                register_id=register_id,
+                document_key=document_key,
+                method=method,
+                seq=seq,
+                body=text,
+                request_hash=digest,
+            )
+        else:
+            repo.restart_request(conn, existing.id, seq=seq, body=text)
+            request_id = existing.id
+        reservations.append(Reservation(request_id, register_id, document_key, seq, call, body))
+        return reservations
+
+    def send(self, reservations: Sequence[Reservation]) -> list[Receipt | ReturnedReceiptInfo]:
+        """Send reserved calls in order (the caller holds the register's lock). Success writes nothing: the
+        caller records the answers with ``record`` in its own transaction. A failure is recorded here and
+        raised as ``AuthorityRefused``, ``AuthorityUnavailable`` (certainly nothing registered) or
+        ``AuthorityInDoubt`` (the answer was lost and resolution could not settle it). A document whose
+        answer was lost and which resolution proves unregistered is sent once more, with a new seq."""
+        return [self._send_one(reservation) for reservation in reservations]
+
+    def _send_one(self, reservation: Reservation) -> Receipt | ReturnedReceiptInfo:
+        for _attempt in range(2):
+            try:
+                result: Receipt | ReturnedReceiptInfo = reservation.call(reservation.seq)
+                return result
+            except AuthorityRejected as exc:
+                self._record_rejection(reservation.register_id, reservation.request_id, reservation.seq, exc)
+                raise _refused(exc) from exc
+            except AuthorityRetryable as exc:
+                lost = exc.sent and exc.code != 500 and reservation.document_key is not None
+                if not lost:
+                    with self.db.write() as conn:
+                        if self.strict and not exc.sent:
+                            repo.give_back_seq(conn, reservation.register_id, reservation.seq)
+                        repo.finish(conn, reservation.request_id, "failed", error_code=exc.code, error_message=str(exc))
+                    raise AuthorityUnavailable(f"SRC is unavailable, nothing was registered: {exc}") from exc
+                with self.db.write() as conn:
+                    repo.finish(conn, reservation.request_id, "in_doubt", error_code=exc.code, error_message=str(exc))
+                    row = repo.by_id(conn, reservation.request_id)
+                assert row is not None and reservation.document_key is not None
+                row = self._resolve_and_reload(row)
+                if row.state == "done":
+                    assert row.response is not None
+                    return wire.parse_receipt(wire.loads(row.response))
+                if row.state != "failed":
+                    raise AuthorityInDoubt(reservation.document_key) from exc
+                reservation = self._again(reservation)
+        raise AuthorityUnavailable("SRC lost two answers in a row; nothing was registered")
+
+    def _again(self, reservation: Reservation) -> Reservation:
+        """The same document request with a new seq (the earlier one was proven not registered)."""
+        assert reservation.body is not None
+        with self.db.write() as conn:
+            seq = repo.reserve_seq(conn, reservation.register_id)
+            repo.restart_request(conn, reservation.request_id, seq=seq, body=wire.dumps(reservation.body(seq)))
+        return replace(reservation, seq=seq)
+
+    def record(
+        self, conn: Connection, reservations: Sequence[Reservation], results: Sequence[Receipt | ReturnedReceiptInfo]
+    ) -> None:
+        """Record the answers of ``send`` in ``conn`` (the caller's transaction)."""
+        for reservation, result in zip(reservations, results, strict=True):
+            if isinstance(result, Receipt) and reservation.document_key is not None:
+                repo.finish_sent(
+                    conn,
+                    reservation.request_id,
+                    receipt_id=result.receipt_id,
+                    response=wire.dumps(wire.receipt_to_json(result)),
+                )
+            else:
+                repo.finish_sent(conn, reservation.request_id)
 
     def outcome(self, document_key: str) -> Receipt | None:
         """The receipt registered for ``document_key``, or None (not registered, or not settled yet)."""
@@ -217,11 +386,14 @@ class SrcService:
         out: list[Resolution] = []
         for reg in sorted({r.register_id for r in rows}):
             with self.locks.hold(reg):
-                with self.db.read() as conn:
-                    current = repo.unsettled(conn, reg)
-                for row in current:
-                    out.append(self._resolve(row))
+                out.extend(self.resolve_held(reg))
         return out
+
+    def resolve_held(self, register_id: int) -> list[Resolution]:
+        """``resolve_in_doubt`` of one register whose lock the caller already holds."""
+        with self.db.read() as conn:
+            current = repo.unsettled(conn, register_id)
+        return [self._resolve(row) for row in current]
 
     def settle_by_operator(self, document_key: str, receipt_id: int | None) -> Resolution:
         """An operator's verdict on a request: registered as ``receipt_id`` (checked by printCopy) or not."""
@@ -325,96 +497,6 @@ class SrcService:
                 conn, request_id, "rejected", error_code=exc.code, error_message=exc.error_message or exc.message
             )
 
-    def _document(
-        self,
-        register_id: int,
-        document_key: str,
-        method: str,
-        body: Callable[[int], dict[str, Any]],
-        call: Callable[[int], Receipt],
-    ) -> Receipt:
-        if not document_key or len(document_key) > 200:
-            raise ValidationFailed.at(["document_key"], "document_key must have 1 to 200 characters")
-        digest = _hash(wire.dumps(body(0) | {"seq": None}))
-        with self.locks.hold(register_id):
-            with self.db.read() as conn:
-                existing = repo.by_key(conn, document_key)
-            if existing is not None:
-                if existing.register_id != register_id or existing.method != method or existing.request_hash != digest:
-                    raise Conflict(f"document_key {document_key!r} was used for a different SRC request")
-                if existing.state in ("pending", "in_doubt"):
-                    existing = self._resolve_and_reload(existing)
-                if existing.state == "done":
-                    assert existing.response is not None
-                    return wire.parse_receipt(wire.loads(existing.response))
-                if existing.state in ("in_doubt", "operator"):
-                    raise AuthorityInDoubt(document_key, f"SRC request {document_key!r} is unsettled: {existing.note}")
-            # Not registered (new, failed or rejected before): send, at most twice if the answer is lost
-            # and resolution proves nothing was registered.
-            for _attempt in range(2):
-                request_id, seq = self._persist(register_id, document_key, method, body, digest, existing)
-                try:
-                    receipt = call(seq)
-                except AuthorityRejected as exc:
-                    self._record_rejection(register_id, request_id, seq, exc)
-                    raise _refused(exc) from exc
-                except AuthorityRetryable as exc:
-                    if not exc.sent or exc.code == 500:
-                        with self.db.write() as conn:
-                            if self.strict and not exc.sent:
-                                repo.give_back_seq(conn, register_id, seq)
-                            repo.finish(conn, request_id, "failed", error_code=exc.code, error_message=str(exc))
-                        raise AuthorityUnavailable(f"SRC is unavailable, nothing was registered: {exc}") from exc
-                    with self.db.write() as conn:
-                        repo.finish(conn, request_id, "in_doubt", error_code=exc.code, error_message=str(exc))
-                        row = repo.by_id(conn, request_id)
-                    assert row is not None
-                    row = self._resolve_and_reload(row)
-                    if row.state == "done":
-                        assert row.response is not None
-                        return wire.parse_receipt(wire.loads(row.response))
-                    if row.state != "failed":
-                        raise AuthorityInDoubt(document_key) from exc
-                    existing = row
-                    continue
-                with self.db.write() as conn:
-                    repo.finish(
-                        conn,
-                        request_id,
-                        "done",
-                        receipt_id=receipt.receipt_id,
-                        response=wire.dumps(wire.receipt_to_json(receipt)),
-                    )
-                return receipt
-            raise AuthorityUnavailable("SRC lost two answers in a row; nothing was registered")
-
-    def _persist(
-        self,
-        register_id: int,
-        document_key: str,
-        method: str,
-        body: Callable[[int], dict[str, Any]],
-        digest: str,
-        existing: repo.SrcRequest | None,
-    ) -> tuple[int, int]:
-        """Reserve the seq and persist the request (committed before it is sent); return (request id, seq)."""
-        with self.db.write() as conn:
-            seq = repo.reserve_seq(conn, register_id)
-            text = wire.dumps(body(seq))
-            if existing is None:
-                request_id = repo.insert_request(
-                    conn,
-                    register_id=register_id,
-                    document_key=document_key,
-                    method=method,
-                    seq=seq,
-                    body=text,
-                    request_hash=digest,
-                )
-                return request_id, seq
-            repo.restart_request(conn, existing.id, seq=seq, body=text)
-            return existing.id, seq
-
     def _resolve_and_reload(self, row: repo.SrcRequest) -> repo.SrcRequest:
         self._resolve(row)
         with self.db.read() as conn:
@@ -514,6 +596,20 @@ def _matches(row: repo.SrcRequest, body: dict[str, Any], receipt: Receipt) -> bo
         and amounts["TOTAL_NONCASH"] == wire.dec(body["cardAmountForReturn"])
         and amounts["PREP_USAGE"] == wire.dec(body.get("prePaymentAmountForReturn", Decimal(0)))
     )
+
+
+def _check_same(
+    existing: repo.SrcRequest,
+    register_id: int,
+    _crn: str,
+    method: str,
+    body: Callable[[int], dict[str, Any]],
+    _call: object,
+) -> None:
+    """A document key stands for one SRC request: the same register, method and body (seq aside)."""
+    digest = _hash(wire.dumps(body(0) | {"seq": None}))
+    if existing.register_id != register_id or existing.method != method or existing.request_hash != digest:
+        raise Conflict(f"document_key {existing.document_key!r} was used for a different SRC request")
 
 
 def _refused(exc: AuthorityRejected) -> AuthorityRefused:

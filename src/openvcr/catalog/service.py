@@ -15,9 +15,9 @@ Rules:
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -42,6 +42,16 @@ Strategy = Literal["translation", "transliteration"]
 EXISTING_DEPARTMENT = 202
 
 
+class CashierRef(Protocol):
+    """How a request names a cashier: its internal id or its deskId."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def desk_id(self) -> str | None: ...
+
+
 def new_desk_id() -> str:
     return secrets.token_urlsafe(16)  # 22 URL-safe characters
 
@@ -59,6 +69,16 @@ def create_cashier(db: Database, register_id: int, name: Mapping[str, str], stra
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def find_cashier(
+    conn: Connection, register_id: int, ref: CashierRef, path: Sequence[str | int] = ("cashier",)
+) -> Cashier:
+    """The register's cashier a request refers to (by ``id`` or ``deskId``); a 400 naming ``path`` if none."""
+    cashier = repo.find_cashier(conn, register_id, cashier_id=ref.id, desk_id=ref.desk_id)
+    if cashier is None:
+        raise ValidationFailed.at(path, "cashier not found")
+    return cashier
 
 
 def list_cashiers(db: Database, register_id: int) -> list[Cashier]:

@@ -7,11 +7,14 @@
     ├── NotAuthenticated            no / unknown / revoked credentials (401)
     ├── Forbidden                   authenticated, but not allowed (403)
     ├── NotFound                    unknown resource, or another register's (404)
-    ├── Conflict                    state conflict: duplicate, already refunded, idempotency mismatch (409)
+    ├── Conflict                    state conflict: duplicate, already refunded, key in flight (409)
+    ├── IdempotencyMismatch         an Idempotency-Key reused with a different request (422)
     ├── RateLimited                 too many requests (429)
     ├── AuthorityUnavailable        the tax authority could not be reached; nothing recorded (503)
-    ├── AuthorityInDoubt            the authority's answer was lost; settled later, retry with the same key (503)
-    ├── AuthorityRefused            the tax authority rejected the document (400/409 by cause)
+    ├── AuthorityInDoubt            the authority's answer was lost; settled later (503)
+    ├── FiscalizationPending        a fiscal document was kept but SRC has not registered it (502 + pending)
+    ├── AuthorityRefused            the tax authority rejected a request (400)
+    │   └── DocumentRefused             … a fiscal document (409, with ``pending`` when its row was kept)
     └── JournalError                a broken journal rule (500: never the caller's fault)
         ├── CounterGapError             a number is missing (or the counters do not match the number)
         ├── ChainBrokenError            prev_hash is not the previous entry's hash
@@ -79,6 +82,12 @@ class Conflict(OpenVCRError):
     code = "conflict"
 
 
+class IdempotencyMismatch(OpenVCRError):
+    """The Idempotency-Key was already used with a different request body (or endpoint)."""
+
+    code = "idempotency_mismatch"
+
+
 class RateLimited(OpenVCRError):
     code = "rate_limited"
 
@@ -116,6 +125,34 @@ class AuthorityRefused(OpenVCRError):
         super().__init__(message)
         self.authority_code = authority_code
         self.authority_message = authority_message
+
+
+class DocumentRefused(AuthorityRefused):
+    """SRC refused a fiscal document; ``pending`` describes the (dropped) document row when one was kept."""
+
+    def __init__(self, refused: AuthorityRefused, pending: PendingDocument | None) -> None:
+        super().__init__(refused.message, refused.authority_code, refused.authority_message)
+        self.pending = pending
+
+
+@dataclass(frozen=True)
+class PendingDocument:
+    """The contract's ``pending`` object: a document kept although SRC has not registered it."""
+
+    type: str  # sale | saleRefund | prepayment | prepaymentRefund
+    id: int
+    status_url: str
+    may_resubmit: bool
+
+
+class FiscalizationPending(OpenVCRError):
+    """SRC could not be reached (or its answer was lost) and the document was kept: see ``pending``."""
+
+    code = "fiscalization_pending"
+
+    def __init__(self, message: str, pending: PendingDocument) -> None:
+        super().__init__(message)
+        self.pending = pending
 
 
 class JournalError(OpenVCRError):

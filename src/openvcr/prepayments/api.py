@@ -19,8 +19,10 @@ from starlette.responses import Response
 
 from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
-from openvcr.api.idempotency import IDEMPOTENCY_DOC, IdempotencyKey, run_idempotent
+from openvcr.api.idempotency import IDEMPOTENCY_DOC, IdempotencyKey, fiscal_response, request_key
 from openvcr.api.types import entry_list, iso_ms
+from openvcr.documents.engine import receipt_out
+from openvcr.documents.schemas import CashierBrief, ReceiptOut
 from openvcr.prepayments.ledger import LedgerEntry
 from openvcr.prepayments.schemas import (
     OpenPrepayment,
@@ -31,13 +33,12 @@ from openvcr.prepayments.schemas import (
     PrepaymentRefundCreate,
     PrepaymentRefundCreated,
     PrepaymentRefundOut,
+    PrepaymentRefundStatus,
     PrepaymentRow,
     StateFilter,
 )
 from openvcr.prepayments.service import PrepaymentsService, normalize_customer_ref
 from openvcr.registers.models import Principal
-from openvcr.sales.documents import receipt_out
-from openvcr.sales.schemas import CashierBrief, ReceiptOut
 
 router = APIRouter(prefix="/api/v1", tags=["prepayments"])
 
@@ -47,7 +48,7 @@ Reader = Annotated[Principal, Depends(require("prepayments:read"))]
 
 
 def _service(ctx: AppContext) -> PrepaymentsService:
-    return PrepaymentsService(ctx.db, ctx.src, ctx.settings)
+    return PrepaymentsService(ctx.engine)
 
 
 def _receipt(stored: dict[str, Any] | None) -> ReceiptOut | None:
@@ -64,15 +65,8 @@ def _receipt(stored: dict[str, Any] | None) -> ReceiptOut | None:
 def create_prepayment(
     body: PrepaymentCreate, principal: Writer, ctx: Ctx, idempotency_key: IdempotencyKey = None
 ) -> Response:
-    service = _service(ctx)
-    return run_idempotent(
-        ctx,
-        principal,
-        idempotency_key,
-        "POST /prepayments",
-        body,
-        lambda key: PrepaymentCreated(**service.create_prepayment(principal.register_id, body, key)),
-    )
+    key = request_key(principal, "POST /prepayments", idempotency_key, body)
+    return fiscal_response(_service(ctx).create_prepayment(principal.register_id, body, key))
 
 
 @router.get(
@@ -142,6 +136,7 @@ def get_prepayment(prepayment_id: int, principal: Reader, ctx: Ctx) -> Prepaymen
     row, entry, refund, cashier = view.row, view.entry, view.refund, view.cashier
     return PrepaymentDetail(
         id=row.id,
+        fiscal_status=row.state,
         created_at=iso_ms(row.created_at),
         buyer_tin=row.buyer_tin,
         cash_amount=Decimal(row.cash),
@@ -152,7 +147,7 @@ def get_prepayment(prepayment_id: int, principal: Reader, ctx: Ctx) -> Prepaymen
         else PrepaymentRefundOut(
             non_cash_amount=Decimal(refund.non_cash),
             cash_amount=Decimal(refund.cash),
-            receipt=_receipt(refund.receipt if refund.state == "completed" else None),
+            receipt=_receipt(refund.receipt),
         ),
         cashier=CashierBrief(
             internal_id=cashier.id, desk_id=cashier.desk_id, name=entry_list(cashier.id, cashier.name)
@@ -171,12 +166,22 @@ def get_prepayment(prepayment_id: int, principal: Reader, ctx: Ctx) -> Prepaymen
 def refund_prepayment(
     body: PrepaymentRefundCreate, principal: Writer, ctx: Ctx, idempotency_key: IdempotencyKey = None
 ) -> Response:
-    service = _service(ctx)
-    return run_idempotent(
-        ctx,
-        principal,
-        idempotency_key,
-        "POST /prepayments/refund",
-        body,
-        lambda key: PrepaymentRefundCreated(**service.refund_prepayment(principal.register_id, body, key)),
+    key = request_key(principal, "POST /prepayments/refund", idempotency_key, body)
+    return fiscal_response(_service(ctx).refund_prepayment(principal.register_id, body, key))
+
+
+@router.get(
+    "/prepayments/refunds/{refund_id}",
+    response_model=PrepaymentRefundStatus,
+    summary="One prepayment refund and whether it is fiscalized (the statusUrl of a pending refund)",
+)
+def get_prepayment_refund(refund_id: int, principal: Reader, ctx: Ctx) -> PrepaymentRefundStatus:
+    refund = _service(ctx).refund_detail(principal.entity_id, refund_id)
+    return PrepaymentRefundStatus(
+        id=refund.id,
+        prepayment_id=refund.prepayment_id,
+        fiscal_status=refund.state,
+        cash_amount=Decimal(refund.cash),
+        non_cash_amount=Decimal(refund.non_cash),
+        receipt=_receipt(refund.receipt),
     )

@@ -4,8 +4,9 @@ Rules:
 - A customer is identified by ``customerRef``: the buyer's TIN, E.164 phone or lower-cased e-mail given at
   deposit time; identities are never merged.
 - The ledger spans every register of the business entity.
+- Only fiscalized (``completed``) prepayments are in the ledger.
 - ``remaining`` of a prepayment = its amount − what sales consumed (+ what sale refunds gave back); a
-  prepayment with a (pending or completed) refund has nothing remaining and is ``refunded``; otherwise it is
+  prepayment with a refund that was not dropped has nothing remaining and is ``refunded``; otherwise it is
   ``open`` while something remains and ``consumed`` when nothing does.
 - A sale paying with ``prepayment`` holds the amount on the open prepayments oldest first (FIFO) in the
   same transaction that writes the pending sale; the rows are locked (PostgreSQL ``FOR UPDATE``; SQLite
@@ -24,7 +25,10 @@ from sqlalchemy import Connection, func, insert, select
 
 from openvcr.core.errors import Issue, ValidationFailed
 from openvcr.core.money import ZERO
+from openvcr.documents.models import DocumentState
+from openvcr.documents.repository import with_document
 from openvcr.store.db import now_ms
+from openvcr.store.schema.documents import documents
 from openvcr.store.schema.sales import prepayment_refunds, prepayment_usages, prepayments
 
 
@@ -56,7 +60,12 @@ def _refunded(conn: Connection, prepayment_ids: Sequence[int]) -> set[int]:
     if not prepayment_ids:
         return set()
     rows = conn.execute(
-        select(prepayment_refunds.c.prepayment_id).where(prepayment_refunds.c.prepayment_id.in_(prepayment_ids))
+        select(prepayment_refunds.c.prepayment_id)
+        .select_from(prepayment_refunds.join(documents, documents.c.id == prepayment_refunds.c.document_id))
+        .where(
+            prepayment_refunds.c.prepayment_id.in_(prepayment_ids),
+            documents.c.state != DocumentState.DROPPED,
+        )
     )
     return {int(r[0]) for r in rows}
 
@@ -93,16 +102,16 @@ def entries_for(conn: Connection, rows: Sequence[Any]) -> list[LedgerEntry]:
 def open_entries(conn: Connection, entity_id: int, customer_ref: str, *, lock: bool = False) -> list[LedgerEntry]:
     """The customer's open prepayments, oldest first."""
     query = (
-        select(prepayments)
+        with_document(prepayments)
         .where(
             prepayments.c.entity_id == entity_id,
             prepayments.c.customer_ref == customer_ref,
-            prepayments.c.state == "completed",
+            documents.c.state == DocumentState.COMPLETED,
         )
         .order_by(prepayments.c.id)
     )
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(of=prepayments)
     return [e for e in entries_for(conn, conn.execute(query).all()) if e.state == "open"]
 
 

@@ -7,7 +7,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from openvcr.api.types import ApiModel, MoneyIn, MoneyOut, OutModel
-from openvcr.sales.schemas import (
+from openvcr.documents.models import FiscalStatus
+from openvcr.documents.schemas import (
     BuyerIn,
     CashierBrief,
     CashierRef,
@@ -54,6 +55,9 @@ class PrepaymentRefundOut(OutModel):
 
 class PrepaymentDetail(OutModel):
     id: int
+    fiscal_status: FiscalStatus = Field(
+        description="completed once SRC registered it; receipt, crn and fiscal are null until then"
+    )
     created_at: str
     buyer_tin: str | None
     cash_amount: MoneyOut
@@ -107,3 +111,14 @@ class PrepaymentRefundCreated(OutModel):
     crn: str | None
     receipt_id: int
     fiscal: str | None
+
+
+class PrepaymentRefundStatus(OutModel):
+    """A prepayment refund as its ``statusUrl`` shows it."""
+
+    id: int
+    prepayment_id: int
+    fiscal_status: FiscalStatus
+    cash_amount: MoneyOut
+    non_cash_amount: MoneyOut
+    receipt: ReceiptOut | None

@@ -12,12 +12,11 @@ Rules:
   when nothing was consumed, otherwise the non-cash share proportional to the original non-cash share
   (half-up to the cent) and the rest in cash. It is SRC ``getReturnedReceiptInfo`` + ``printReturnReceipt``
   of the mode-3 receipt with amounts only (``sourceCrn`` when the prepayment was taken on another register
-  of the entity). A consumed prepayment, or one with a refund (pending or completed), is a 409.
+  of the entity). A consumed prepayment, or one with a refund that was not dropped, is a 409.
 - The prepayment row is locked (``FOR UPDATE``; SQLite serializes writers) while a refund is prepared, and
   sales lock the same rows when they hold a prepayment, so a refund and a sale never spend the same advance.
-- Documents follow the pending → SRC → completed protocol of ``sales.documents``: nothing but the pending row
-  exists before SRC answered; it is removed when SRC refuses or cannot be reached, and resumed by a retry
-  with the same document key when the answer was lost.
+- Each prepayment and refund is a document of ``openvcr.documents`` (kinds in ``prepayments.documents``):
+  this service only drafts it; only a completed (fiscalized) prepayment is in the ledger or can be refunded.
 """
 
 from __future__ import annotations
@@ -27,24 +26,22 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, select
 
-from openvcr.authority.gateway import PrintRequest, Receipt, ReturnRequest
-from openvcr.authority.service import SrcService
+from openvcr.authority.gateway import PrintRequest, ReturnRequest
 from openvcr.catalog import repository as catalog_repo
 from openvcr.catalog.models import Cashier
-from openvcr.config import Settings
+from openvcr.catalog.service import find_cashier
 from openvcr.core.errors import Conflict, NotFound, ValidationFailed
-from openvcr.core.journal import CountersDelta, DocType
 from openvcr.core.money import ZERO, round_money
+from openvcr.documents.engine import DocumentEngine
+from openvcr.documents.models import DocumentState, Draft, Outcome, ReceiptRequest, RequestKey
+from openvcr.documents.repository import with_document
+from openvcr.prepayments.documents import PREPAYMENT, PREPAYMENT_REFUND
 from openvcr.prepayments.ledger import LedgerEntry, entries_for, open_entries
 from openvcr.prepayments.schemas import PrepaymentCreate, PrepaymentRefundCreate, StateFilter
 from openvcr.registers.repository import get_register
-from openvcr.registers.signing_keys import signer_for
-from openvcr.sales import documents
-from openvcr.sales.recovery import DocumentKind
-from openvcr.sales.service import find_cashier
-from openvcr.store.db import Database
+from openvcr.store.schema.documents import documents
 from openvcr.store.schema.foundation import registers
 from openvcr.store.schema.sales import prepayment_refunds, prepayments
 
@@ -79,18 +76,6 @@ def refund_split(remaining: Decimal, cash: Decimal, non_cash: Decimal) -> tuple[
     return remaining - share, share
 
 
-@dataclass
-class _PendingPrepayment:
-    prepayment_id: int
-    request: PrintRequest
-
-
-@dataclass
-class _PendingRefund:
-    refund_id: int
-    request: ReturnRequest
-
-
 @dataclass(frozen=True)
 class PrepaymentView:
     """One prepayment with its ledger state, refund and cashier (for the detail route)."""
@@ -102,52 +87,18 @@ class PrepaymentView:
 
 
 class PrepaymentsService:
-    def __init__(self, db: Database, src: SrcService, settings: Settings) -> None:
-        self.db = db
-        self.src = src
-        self.settings = settings
-
-    def document_kinds(self) -> list[DocumentKind]:
-        """How ``sales.recovery`` finishes or drops this service's pending documents."""
-        return [
-            DocumentKind(
-                "prepayment",
-                prepayments,
-                self._complete_prepayment,
-                lambda conn, row_id: self._drop(conn, prepayments, row_id),
-            ),
-            DocumentKind(
-                "prepayment_refund",
-                prepayment_refunds,
-                self._complete_refund,
-                lambda conn, row_id: self._drop(conn, prepayment_refunds, row_id),
-            ),
-        ]
-
-    def _signer(self, conn: Connection, register_id: int) -> Any:
-        return signer_for(conn, register_id, self.settings.master_key.get_secret_value())
-
-    def _existing(self, table: Any, document_key: str) -> Any:
-        with self.db.read() as conn:
-            return conn.execute(select(table).where(table.c.document_key == document_key)).first()
+    def __init__(self, engine: DocumentEngine) -> None:
+        self.engine = engine
+        self.db = engine.db
 
     # ---- prepayments -------------------------------------------------------------------------------------
 
-    def create_prepayment(self, register_id: int, body: PrepaymentCreate, document_key: str) -> dict[str, Any]:
-        existing = self._existing(prepayments, document_key)
-        if existing is not None:
-            return self._resume_prepayment(existing)
-        return documents.register_pending(
-            self.db,
-            prepare=lambda conn: self._prepare_prepayment(conn, register_id, body, document_key),
-            call=lambda p: self.src.print_receipt(register_id, document_key, p.request),
-            complete=lambda conn, p, receipt: self._complete_prepayment(conn, p.prepayment_id, receipt),
-            cancel=lambda conn, p: self._drop(conn, prepayments, p.prepayment_id),
+    def create_prepayment(self, register_id: int, body: PrepaymentCreate, key: RequestKey) -> Outcome:
+        return self.engine.run(
+            register_id, PREPAYMENT, key, lambda conn: self._prepayment_draft(conn, register_id, body)
         )
 
-    def _prepare_prepayment(
-        self, conn: Connection, register_id: int, body: PrepaymentCreate, document_key: str
-    ) -> _PendingPrepayment:
+    def _prepayment_draft(self, conn: Connection, register_id: int, body: PrepaymentCreate) -> Draft:
         register = get_register(conn, register_id)
         cashier = find_cashier(conn, register_id, body.cashier)
         buyer = body.buyer
@@ -169,101 +120,45 @@ class PrepaymentsService:
             partner_tin=buyer.tin,
             items=(),
         )
-        prepayment_id = conn.execute(
-            prepayments.insert()
-            .values(
-                **documents.pending_values(
-                    register_id=register_id,
-                    document_key=document_key,
-                    cashier_id=cashier.id,
-                    receipt_request=buyer.receipt,
-                    src_request=documents.print_request_json(request),
-                ),
-                entity_id=register.entity_id,
-                buyer=buyer.model_dump(mode="json", by_alias=True, exclude_none=True),
-                buyer_tin=buyer.tin,
-                customer_ref=customer_ref,
-                cash=cash,
-                non_cash=non_cash,
-                amount=amount,
+
+        def attach(conn: Connection, document_id: int) -> int:
+            return int(
+                conn.execute(
+                    prepayments.insert()
+                    .values(
+                        document_id=document_id,
+                        register_id=register_id,
+                        entity_id=register.entity_id,
+                        buyer=buyer.model_dump(mode="json", by_alias=True, exclude_none=True),
+                        buyer_tin=buyer.tin,
+                        customer_ref=customer_ref,
+                        cash=cash,
+                        non_cash=non_cash,
+                        amount=amount,
+                    )
+                    .returning(prepayments.c.id)
+                ).scalar_one()
             )
-            .returning(prepayments.c.id)
-        ).scalar_one()
-        return _PendingPrepayment(prepayment_id, request)
 
-    @staticmethod
-    def _drop(conn: Connection, table: Any, row_id: int) -> None:
-        conn.execute(delete(table).where(table.c.id == row_id, table.c.state == "pending"))
+        return Draft(cashier.id, request, attach, ReceiptRequest.of(buyer.receipt))
 
-    def _resume_prepayment(self, row: Any) -> dict[str, Any]:
-        if row.state == "completed":
-            return documents.created("prepayment_id", row.url_id, row.id, row.receipt)
-        return documents.resume_pending(
-            self.db,
-            self.src,
-            row,
-            complete=self._complete_prepayment,
-            drop=lambda conn, row_id: self._drop(conn, prepayments, row_id),
+    def refund_prepayment(self, register_id: int, body: PrepaymentRefundCreate, key: RequestKey) -> Outcome:
+        return self.engine.run(
+            register_id, PREPAYMENT_REFUND, key, lambda conn: self._refund_draft(conn, register_id, body)
         )
 
-    def _complete_prepayment(self, conn: Connection, prepayment_id: int, receipt: Receipt) -> dict[str, Any]:
-        row = conn.execute(select(prepayments).where(prepayments.c.id == prepayment_id)).one()
-        if row.state == "completed":
-            return documents.created("prepayment_id", row.url_id, row.id, row.receipt)
-        stored = documents.mark_completed(conn, prepayments, prepayment_id, receipt)
-        body = {
-            "prepayment": prepayment_id,
-            "urlId": row.url_id,
-            "cashier": row.cashier_id,
-            "buyerTin": row.buyer_tin,
-            "amount": Decimal(row.amount),
-            "cash": Decimal(row.cash),
-            "nonCash": Decimal(row.non_cash),
-            "src": documents.src_summary(stored),
-        }
-        documents.journal_document(
-            conn,
-            row,
-            receipt,
-            doc_type=DocType.PREPAYMENT.value,
-            body=body,
-            delta=CountersDelta.prepayment(Decimal(row.amount)),
-            signer=self._signer(conn, row.register_id),
-        )
-        return documents.created("prepayment_id", row.url_id, prepayment_id, stored)
-
-    def refund_prepayment(self, register_id: int, body: PrepaymentRefundCreate, document_key: str) -> dict[str, Any]:
-        existing = self._existing(prepayment_refunds, document_key)
-        if existing is not None:
-            return self._resume_refund(existing)
-        return documents.register_pending(
-            self.db,
-            prepare=lambda conn: self._prepare_refund(conn, register_id, body, document_key),
-            call=lambda p: self._call_refund(register_id, document_key, p.request),
-            complete=lambda conn, p, receipt: self._complete_refund(conn, p.refund_id, receipt),
-            cancel=lambda conn, p: self._drop(conn, prepayment_refunds, p.refund_id),
-        )
-
-    def _call_refund(self, register_id: int, document_key: str, request: ReturnRequest) -> Receipt:
-        self.src.get_returned_receipt_info(register_id, request.receipt_id, request.source_crn)
-        return self.src.print_return_receipt(register_id, document_key, request)
-
-    def _prepare_refund(
-        self, conn: Connection, register_id: int, body: PrepaymentRefundCreate, document_key: str
-    ) -> _PendingRefund:
+    def _refund_draft(self, conn: Connection, register_id: int, body: PrepaymentRefundCreate) -> Draft:
         register = get_register(conn, register_id)
         cashier = find_cashier(conn, register_id, body.cashier)
         row = conn.execute(
-            select(prepayments)
-            .where(
-                prepayments.c.id == body.prepayment_id,
-                prepayments.c.entity_id == register.entity_id,
-                prepayments.c.state == "completed",
-            )
-            .with_for_update()
+            with_document(prepayments)
+            .where(prepayments.c.id == body.prepayment_id, prepayments.c.entity_id == register.entity_id)
+            .with_for_update(of=prepayments)
         ).first()
         if row is None:
             raise NotFound(f"prepayment {body.prepayment_id} not found")
+        if row.state != DocumentState.COMPLETED:
+            raise Conflict(f"prepayment {row.id} is {row.state}, not fiscalized: it cannot be refunded")
         (entry,) = entries_for(conn, [row])
         if entry.state == "refunded":
             raise Conflict(f"prepayment {row.id} is already refunded")
@@ -281,81 +176,43 @@ class PrepaymentsService:
             items=(),
             source_crn=source_crn,
         )
-        receipt_request = body.receipt
-        refund_id = conn.execute(
-            prepayment_refunds.insert()
-            .values(
-                **documents.pending_values(
-                    register_id=register_id,
-                    document_key=document_key,
-                    cashier_id=cashier.id,
-                    receipt_request=receipt_request,
-                    src_request=documents.return_request_json(request),
-                ),
-                prepayment_id=row.id,
-                reason=body.reason,
-                reason_note=body.reason_note,
-                cash=cash,
-                non_cash=non_cash,
-                amount=entry.remaining,
+
+        def attach(conn: Connection, document_id: int) -> int:
+            return int(
+                conn.execute(
+                    prepayment_refunds.insert()
+                    .values(
+                        document_id=document_id,
+                        register_id=register_id,
+                        prepayment_id=row.id,
+                        reason=body.reason,
+                        reason_note=body.reason_note,
+                        cash=cash,
+                        non_cash=non_cash,
+                        amount=entry.remaining,
+                    )
+                    .returning(prepayment_refunds.c.id)
+                ).scalar_one()
             )
-            .returning(prepayment_refunds.c.id)
-        ).scalar_one()
-        return _PendingRefund(refund_id, request)
 
-    def _resume_refund(self, row: Any) -> dict[str, Any]:
-        if row.state == "completed":
-            return documents.created("prepayment_refund_id", row.url_id, row.id, row.receipt)
-        return documents.resume_pending(
-            self.db,
-            self.src,
-            row,
-            complete=self._complete_refund,
-            drop=lambda conn, row_id: self._drop(conn, prepayment_refunds, row_id),
-        )
-
-    def _complete_refund(self, conn: Connection, refund_id: int, receipt: Receipt) -> dict[str, Any]:
-        row = conn.execute(select(prepayment_refunds).where(prepayment_refunds.c.id == refund_id)).one()
-        if row.state == "completed":
-            return documents.created("prepayment_refund_id", row.url_id, row.id, row.receipt)
-        stored = documents.mark_completed(conn, prepayment_refunds, refund_id, receipt)
-        body = {
-            "prepaymentRefund": refund_id,
-            "prepayment": row.prepayment_id,
-            "urlId": row.url_id,
-            "cashier": row.cashier_id,
-            "reason": row.reason,
-            "amount": Decimal(row.amount),
-            "cash": Decimal(row.cash),
-            "nonCash": Decimal(row.non_cash),
-            "src": documents.src_summary(stored),
-        }
-        documents.journal_document(
-            conn,
-            row,
-            receipt,
-            doc_type=DocType.PREPAYMENT_REFUND.value,
-            body=body,
-            delta=CountersDelta.prepayment_refund(Decimal(row.amount)),
-            signer=self._signer(conn, row.register_id),
-        )
-        return documents.created("prepayment_refund_id", row.url_id, refund_id, stored)
+        return Draft(cashier.id, request, attach, ReceiptRequest.of(body.receipt))
 
     def prepayment(self, entity_id: int, prepayment_id: int) -> PrepaymentView:
         with self.db.read() as conn:
             row = conn.execute(
-                select(prepayments).where(
-                    prepayments.c.id == prepayment_id,
-                    prepayments.c.entity_id == entity_id,
-                    prepayments.c.state == "completed",
+                with_document(prepayments).where(
+                    prepayments.c.id == prepayment_id, prepayments.c.entity_id == entity_id
                 )
             ).first()
             if row is None:
                 raise NotFound(f"prepayment {prepayment_id} not found")
             (entry,) = entries_for(conn, [row])
             refund = conn.execute(
-                select(prepayment_refunds)
-                .where(prepayment_refunds.c.prepayment_id == prepayment_id)
+                with_document(prepayment_refunds)
+                .where(
+                    prepayment_refunds.c.prepayment_id == prepayment_id,
+                    documents.c.state != DocumentState.DROPPED,
+                )
                 .order_by(prepayment_refunds.c.id.desc())
                 .limit(1)
             ).first()
@@ -369,8 +226,8 @@ class PrepaymentsService:
         before: int | None = None
         with self.db.read() as conn:
             while len(found) < LIST_LIMIT:
-                query = select(prepayments).where(
-                    prepayments.c.entity_id == entity_id, prepayments.c.state == "completed"
+                query = with_document(prepayments).where(
+                    prepayments.c.entity_id == entity_id, documents.c.state == DocumentState.COMPLETED
                 )
                 if customer_ref is not None:
                     query = query.where(prepayments.c.customer_ref == customer_ref)
@@ -388,3 +245,15 @@ class PrepaymentsService:
         with self.db.read() as conn:
             entries = open_entries(conn, entity_id, customer_ref)
         return sum((e.remaining for e in entries), ZERO), entries
+
+    def refund_detail(self, entity_id: int, refund_id: int) -> Any:
+        """One prepayment refund of the entity with its document's state and receipt (any state)."""
+        with self.db.read() as conn:
+            refund = conn.execute(
+                with_document(prepayment_refunds)
+                .join(prepayments, prepayments.c.id == prepayment_refunds.c.prepayment_id)
+                .where(prepayment_refunds.c.id == refund_id, prepayments.c.entity_id == entity_id)
+            ).first()
+        if refund is None:
+            raise NotFound(f"prepayment refund {refund_id} not found")
+        return refund

@@ -1,7 +1,8 @@
 """The public receipt page ``GET /r/{urlId}?lang=hy|ru|en`` (no API key): HTML for buyers and inspectors.
 
-Unknown (or not yet completed) ``urlId`` → 404 with an HTML page in the requested language. An unknown
-``lang`` falls back to Armenian.
+Unknown ``urlId`` → 404 with an HTML page in the requested language; a document kept but not fiscalized yet
+(late fiscalization, a lost answer being settled) → 200 with a page saying the receipt awaits fiscalization.
+An unknown ``lang`` falls back to Armenian.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from starlette.responses import HTMLResponse
 from openvcr.api.context import AppContext, get_context
 from openvcr.receipts.i18n import language_of
 from openvcr.receipts.render import render_not_found, render_receipt
-from openvcr.receipts.service import find_document
+from openvcr.receipts.service import awaits_fiscalization, find_document
 
 router = APIRouter(tags=["receipts"])
 
@@ -36,6 +37,9 @@ def receipt_page(
     language = language_of(lang)
     with ctx.db.read() as conn:
         document = find_document(conn, url_id)
+        awaiting = document is None and awaits_fiscalization(conn, url_id)
+    if awaiting:
+        return HTMLResponse(render_not_found(language, "awaiting"), headers=HEADERS)
     if document is None:
         return HTMLResponse(render_not_found(language), status_code=404, headers=HEADERS)
     return HTMLResponse(render_receipt(document, language), headers=HEADERS)

@@ -50,6 +50,9 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "reason_no_key": "դրամարկղի բանալին բացակայում է",
         "not_found_title": "Կտրոնը չի գտնվել",
         "not_found_text": "Այս հղումով կտրոն չկա։ Ստուգեք հղումը կամ դիմեք վաճառողին։",
+        "awaiting_title": "Կտրոնը սպասում է ֆիսկալացման",
+        "awaiting_text": "Փաստաթուղթը պահպանված է և կգրանցվի ՊԵԿ-ում, հենց որ այն հասանելի լինի։ "
+        "Կտրոնը կհայտնվի այս հղումով։",
         "language": "Լեզու",
     },
     "ru": {
@@ -94,6 +97,9 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "reason_no_key": "нет ключа кассы",
         "not_found_title": "Чек не найден",
         "not_found_text": "По этой ссылке чека нет. Проверьте ссылку или обратитесь к продавцу.",
+        "awaiting_title": "Чек ожидает фискализации",
+        "awaiting_text": "Документ сохранён и будет зарегистрирован в КГД, как только она станет доступна. "
+        "Чек появится по этой ссылке.",
         "language": "Язык",
     },
     "en": {
@@ -138,6 +144,9 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "reason_no_key": "the register has no signing key",
         "not_found_title": "Receipt not found",
         "not_found_text": "There is no receipt at this address. Check the link or ask the seller.",
+        "awaiting_title": "Receipt awaiting fiscalization",
+        "awaiting_text": "The document is saved and will be registered with the State Revenue Committee as soon as "
+        "it can be reached. The receipt will appear at this address.",
         "language": "Language",
     },
 }

@@ -109,5 +109,6 @@ def render_receipt(document: ReceiptDocument, language: str) -> str:
     )
 
 
-def render_not_found(language: str) -> str:
-    return _templates.get_template("not_found.html").render(t=STRINGS[language], lang=language)
+def render_not_found(language: str, notice: str = "not_found") -> str:
+    """The page of an address without a receipt: ``not_found``, or ``awaiting`` (kept, not fiscalized yet)."""
+    return _templates.get_template("not_found.html").render(t=STRINGS[language], lang=language, notice=notice)

@@ -2,8 +2,7 @@
 journal entry verifies.
 
 Rules:
-- ``urlId`` is unique per document table; the page looks it up in ``sales``, ``sale_refunds``,
-  ``prepayments`` and ``prepayment_refunds``, completed documents only (a pending document has no receipt).
+- ``urlId`` is unique among documents; the page shows completed documents only (only they have a receipt).
 - The verification status re-checks the document's own journal entry, in this order, and names the first
   failure: the entry exists (``missing``); its content bytes hash to the recorded hash, are in canonical
   form and say the same number / type / reference / previous hash as the row (``content_altered``); the
@@ -23,14 +22,17 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, select
 
 from openvcr.catalog.models import OfferTitle
 from openvcr.core.canonical import parse
 from openvcr.core.errors import MalformedEntryError
 from openvcr.core.journal import GENESIS_HASH, DocType, content_bytes, entry_hash
 from openvcr.core.signing import load_public_key
+from openvcr.documents.models import DocumentState
+from openvcr.documents.repository import with_document
 from openvcr.registers.journal import entry_for
+from openvcr.store.schema.documents import documents
 from openvcr.store.schema.foundation import registers
 from openvcr.store.schema.journal import journal_entries
 from openvcr.store.schema.sales import (
@@ -42,12 +44,12 @@ from openvcr.store.schema.sales import (
     sales,
 )
 
-DOCUMENT_TABLES: tuple[tuple[str, Any], ...] = (
-    (DocType.SALE.value, sales),
-    (DocType.SALE_REFUND.value, sale_refunds),
-    (DocType.PREPAYMENT.value, prepayments),
-    (DocType.PREPAYMENT_REFUND.value, prepayment_refunds),
-)
+DOCUMENT_TABLES: dict[str, Table] = {
+    DocType.SALE.value: sales,
+    DocType.SALE_REFUND.value: sale_refunds,
+    DocType.PREPAYMENT.value: prepayments,
+    DocType.PREPAYMENT_REFUND.value: prepayment_refunds,
+}
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,7 @@ def _document(conn: Connection, kind: str, row: Any) -> ReceiptDocument:
             lines=_sale_lines(conn, row.id),
         )
     if kind == DocType.SALE_REFUND.value:
-        sale = conn.execute(select(sales.c.receipt).where(sales.c.id == row.sale_id)).one()
+        sale = conn.execute(with_document(sales).where(sales.c.id == row.sale_id)).one()
         return ReceiptDocument(
             **common,
             total=_dec(row.total),
@@ -178,7 +180,7 @@ def _document(conn: Connection, kind: str, row: Any) -> ReceiptDocument:
         return ReceiptDocument(
             **common, total=_dec(row.amount), payments=_payments(row, _PREPAYMENT_PAYMENTS), change=Decimal("0.00")
         )
-    prepayment = conn.execute(select(prepayments.c.receipt).where(prepayments.c.id == row.prepayment_id)).one()
+    prepayment = conn.execute(with_document(prepayments).where(prepayments.c.id == row.prepayment_id)).one()
     return ReceiptDocument(
         **common,
         total=_dec(row.amount),
@@ -264,9 +266,22 @@ def find_document(conn: Connection, url_id: str) -> ReceiptDocument | None:
     """The completed document with this ``urlId`` and its verification status, or None."""
     if not url_id or len(url_id) > 32:
         return None
-    for kind, table in DOCUMENT_TABLES:
-        row = conn.execute(select(table).where(table.c.url_id == url_id, table.c.state == "completed")).first()
-        if row is not None and row.receipt:
-            document = _document(conn, kind, row)
-            return replace(document, verification=verify_document(conn, document))
-    return None
+    found = conn.execute(
+        select(documents.c.id, documents.c.kind).where(
+            documents.c.url_id == url_id, documents.c.state == DocumentState.COMPLETED
+        )
+    ).first()
+    if found is None:
+        return None
+    table = DOCUMENT_TABLES[found.kind]
+    row = conn.execute(with_document(table).where(table.c.document_id == found.id)).one()
+    document = _document(conn, found.kind, row)
+    return replace(document, verification=verify_document(conn, document))
+
+
+def awaits_fiscalization(conn: Connection, url_id: str) -> bool:
+    """Whether ``url_id`` names a document that is kept but not fiscalized yet (sent, in doubt, deferred)."""
+    if not url_id or len(url_id) > 32:
+        return False
+    state = conn.execute(select(documents.c.state).where(documents.c.url_id == url_id)).scalar()
+    return state in (DocumentState.PENDING, DocumentState.SENT, DocumentState.IN_DOUBT, DocumentState.DEFERRED)

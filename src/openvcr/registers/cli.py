@@ -6,10 +6,11 @@ rule it breaks are printed); 2 the input could not be read (no such file, no suc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -143,3 +144,73 @@ def verify_command(
         err_console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(2) from None
     _print_report(report, source)
+
+
+registers_app = typer.Typer(help="Registers: list them, change their settings.", no_args_is_help=True)
+OnOff = Literal["on", "off"]
+
+
+@registers_app.command("list")
+def registers_list(
+    database: Annotated[str | None, typer.Option("--database", help="Database URL (default: settings).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every register: its CRN, SRC status and late fiscalization setting."""
+    from openvcr.registers.repository import list_registers
+
+    db = _open(database)
+    try:
+        with db.read() as conn:
+            found = list_registers(conn)
+    finally:
+        db.dispose()
+    if as_json:
+        rows = [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "crn": r.crn,
+                "mode": r.mode,
+                "authorityStatus": r.authority_status,
+                "lateFiscalization": r.late_fiscalization,
+                "business": r.tin,
+            }
+            for r in found
+        ]
+        typer.echo(json.dumps(rows))
+        return
+    table = Table("id", "kind", "crn", "mode", "SRC status", "late fiscalization", "business")
+    for r in found:
+        table.add_row(
+            str(r.id), r.kind, r.crn or "", r.mode, r.authority_status,
+            "on" if r.late_fiscalization else "off", f"{r.tin} {r.entity_name}",
+        )  # fmt: skip
+    console.print(table)
+
+
+@registers_app.command("update")
+def registers_update(
+    register: Annotated[int, typer.Argument(help="The register's id (see `openvcr registers list`).")],
+    late_fiscalization: Annotated[
+        OnOff | None,
+        typer.Option(
+            "--late-fiscalization",
+            help="on: documents SRC cannot take now are kept and fiscalized later, in order (the client is "
+            "told not to resend); off (default): they are dropped and the client resubmits.",
+        ),
+    ] = None,
+    database: Annotated[str | None, typer.Option("--database", help="Database URL (default: settings).")] = None,
+) -> None:
+    """Change a register's settings."""
+    from openvcr.registers.repository import set_late_fiscalization
+
+    if late_fiscalization is None:
+        err_console.print("[red]Nothing to change: give --late-fiscalization on|off[/red]")
+        raise typer.Exit(2)
+    db = _open(database)
+    try:
+        with db.write() as conn:
+            set_late_fiscalization(conn, register, late_fiscalization == "on")
+    finally:
+        db.dispose()
+    console.print(f"Register {register}: late fiscalization {late_fiscalization}")

@@ -45,6 +45,7 @@ class Register:
     entity_name: str
     address: str | None
     taxpayer_name: str | None
+    late_fiscalization: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from openvcr.core.errors import NotFound
 from openvcr.registers.models import Register
@@ -30,6 +30,7 @@ def get_register(conn: Connection, register_id: int) -> Register:
         entity_name=row.entity_name,
         address=row.address,
         taxpayer_name=row.taxpayer_name,
+        late_fiscalization=bool(row.late_fiscalization),
     )
 
 
@@ -37,3 +38,16 @@ def first_register_id(conn: Connection, kind: str = "ehdm") -> int | None:
     return conn.execute(
         select(registers.c.id).where(registers.c.kind == kind).order_by(registers.c.id).limit(1)
     ).scalar_one_or_none()
+
+
+def list_registers(conn: Connection) -> list[Register]:
+    """Every register, in id order."""
+    ids = conn.execute(select(registers.c.id).order_by(registers.c.id)).scalars().all()
+    return [get_register(conn, int(register_id)) for register_id in ids]
+
+
+def set_late_fiscalization(conn: Connection, register_id: int, enabled: bool) -> None:
+    """Turn late fiscalization on or off for one register (``NotFound`` for an unknown register)."""
+    result = conn.execute(update(registers).where(registers.c.id == register_id).values(late_fiscalization=enabled))
+    if result.rowcount != 1:
+        raise NotFound(f"no register with id {register_id}")

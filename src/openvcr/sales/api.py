@@ -10,16 +10,15 @@ from starlette.responses import Response
 
 from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
-from openvcr.api.idempotency import IDEMPOTENCY_DOC, IdempotencyKey, run_idempotent
+from openvcr.api.idempotency import IDEMPOTENCY_DOC, IdempotencyKey, fiscal_response, request_key
 from openvcr.api.types import entry_list, iso_ms
 from openvcr.catalog.models import OfferTitle
+from openvcr.documents.engine import receipt_out
+from openvcr.documents.schemas import CashierBrief, ReceiptOut
 from openvcr.registers.models import Principal
-from openvcr.sales.documents import receipt_out
 from openvcr.sales.schemas import (
-    CashierBrief,
     DepartmentBrief,
     OfferBrief,
-    ReceiptOut,
     RefundItemOut,
     RefundOut,
     SaleCreate,
@@ -28,6 +27,7 @@ from openvcr.sales.schemas import (
     SaleItemOut,
     SaleRefundCreate,
     SaleRefundCreated,
+    SaleRefundStatus,
 )
 from openvcr.sales.service import SalesService
 
@@ -39,7 +39,7 @@ SalesReader = Annotated[Principal, Depends(require("sales:read"))]
 
 
 def sales_service(ctx: AppContext) -> SalesService:
-    return SalesService(ctx.db, ctx.src, ctx.settings)
+    return SalesService(ctx.engine)
 
 
 @router.post(
@@ -49,15 +49,8 @@ def sales_service(ctx: AppContext) -> SalesService:
     responses={200: IDEMPOTENCY_DOC},
 )
 def create_sale(body: SaleCreate, principal: SalesWriter, ctx: Ctx, idempotency_key: IdempotencyKey = None) -> Response:
-    service = sales_service(ctx)
-    return run_idempotent(
-        ctx,
-        principal,
-        idempotency_key,
-        "POST /sales",
-        body,
-        lambda key: SaleCreated(**service.create_sale(principal.register_id, body, key)),
-    )
+    key = request_key(principal, "POST /sales", idempotency_key, body)
+    return fiscal_response(sales_service(ctx).create_sale(principal.register_id, body, key))
 
 
 def _receipt(stored: dict[str, Any] | None) -> ReceiptOut | None:
@@ -71,6 +64,7 @@ def get_sale(sale_id: int, principal: SalesReader, ctx: Ctx) -> SaleDetail:
     sale, cashier = detail["sale"], detail["cashier"]
     return SaleDetail(
         id=sale.id,
+        fiscal_status=sale.state,
         created_at=iso_ms(sale.created_at),
         buyer_tin=sale.buyer_tin,
         comment=sale.comment,
@@ -126,12 +120,22 @@ def get_sale(sale_id: int, principal: SalesReader, ctx: Ctx) -> SaleDetail:
 def refund_sale(
     body: SaleRefundCreate, principal: SalesWriter, ctx: Ctx, idempotency_key: IdempotencyKey = None
 ) -> Response:
-    service = sales_service(ctx)
-    return run_idempotent(
-        ctx,
-        principal,
-        idempotency_key,
-        "POST /sales/refund",
-        body,
-        lambda key: SaleRefundCreated(**service.refund_sale(principal.register_id, body, key)),
+    key = request_key(principal, "POST /sales/refund", idempotency_key, body)
+    return fiscal_response(sales_service(ctx).refund_sale(principal.register_id, body, key))
+
+
+@router.get(
+    "/sales/refunds/{refund_id}",
+    response_model=SaleRefundStatus,
+    summary="One sale refund and whether it is fiscalized (the statusUrl of a pending refund)",
+)
+def get_sale_refund(refund_id: int, principal: SalesReader, ctx: Ctx) -> SaleRefundStatus:
+    refund = sales_service(ctx).refund_detail(principal.register_id, refund_id)
+    return SaleRefundStatus(
+        id=refund.id,
+        sale_id=refund.sale_id,
+        fiscal_status=refund.state,
+        cash_amount=Decimal(refund.cash),
+        non_cash_amount=Decimal(refund.non_cash) + Decimal(refund.compensation),
+        receipt=_receipt(refund.receipt),
     )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import EmailStr, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from openvcr.api.types import (
     ApiModel,
@@ -20,23 +19,16 @@ from openvcr.api.types import (
     Unit,
 )
 from openvcr.catalog.schemas import OfferTitleIn
-
-RefundReason = Literal[
-    "customer_request", "defective_goods", "wrong_goods", "cashier_error", "duplicate_receipt", "other"
-]
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-class CashierRef(ApiModel):
-    id: int | None = Field(default=None, gt=0)
-    desk_id: str | None = Field(default=None, alias="deskId", min_length=1, max_length=64)
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> CashierRef:
-        if (self.id is None) == (self.desk_id is None):
-            raise ValueError("a cashier is referenced by exactly one of 'id' or 'deskId'")
-        return self
+from openvcr.documents.models import FiscalStatus
+from openvcr.documents.schemas import (
+    BuyerIn,
+    CashierBrief,
+    CashierRef,
+    ReceiptOut,
+    ReceiptRequest,
+    RefundReason,
+    clean_comment,
+)
 
 
 class OfferRef(ApiModel):
@@ -127,51 +119,6 @@ class AutoSettleIn(ApiModel):
     tender: Literal["cash", "nonCash"]
 
 
-class ReceiptRequest(ApiModel):
-    email: EmailStr
-    language: Literal["hy", "ru", "en"] = "hy"
-
-
-class BuyerIn(ApiModel):
-    type: Literal["individual", "business_entity"]
-    tin: str | None = Field(default=None, pattern=r"^\d{8}$")
-    email: EmailStr | None = None
-    phone: str | None = None
-    receipt: ReceiptRequest | None = None
-
-    @field_validator("phone")
-    @classmethod
-    def _e164(cls, value: str | None) -> str | None:
-        if value is not None and not _E164.match(value):
-            raise ValueError("phone must be in E.164 form, e.g. +37491123456")
-        return value
-
-    @model_validator(mode="after")
-    def _tin_for_businesses(self) -> BuyerIn:
-        if self.type == "business_entity" and self.tin is None:
-            raise ValueError("a business_entity buyer needs its 8-digit 'tin'")
-        if self.type == "individual" and self.tin is not None:
-            raise ValueError("an individual buyer has no 'tin'")
-        return self
-
-    def customer_ref(self) -> str | None:
-        """The ledger identity: TIN, else E.164 phone, else the lower-cased e-mail."""
-        if self.tin:
-            return self.tin
-        if self.phone:
-            return self.phone
-        if self.email:
-            return str(self.email).lower()
-        return None
-
-
-def clean_comment(value: Any) -> Any:
-    if isinstance(value, str):
-        value = _CONTROL.sub("", value).strip()
-        return value or None
-    return value
-
-
 class SaleCreate(ApiModel):
     cashier: CashierRef
     items: list[SaleItemIn] = Field(min_length=1, max_length=500)
@@ -197,18 +144,6 @@ class SaleCreated(OutModel):
     fiscal: str
 
 
-class ReceiptOut(OutModel):
-    src_id: int
-    time: str
-    tin: str
-    fiscal: str | None
-    sn: str
-    address: str | None
-    total: MoneyOut
-    taxpayer: str
-    change: MoneyOut
-
-
 class RefundItemOut(OutModel):
     quantity: MoneyOut
 
@@ -218,12 +153,6 @@ class RefundOut(OutModel):
     cash_amount: MoneyOut
     receipt: ReceiptOut | None
     items: list[RefundItemOut]
-
-
-class CashierBrief(OutModel):
-    internal_id: int
-    desk_id: str
-    name: list[TextEntry]
 
 
 class DepartmentBrief(OutModel):
@@ -253,6 +182,10 @@ class SaleItemOut(OutModel):
 
 class SaleDetail(OutModel):
     id: int
+    fiscal_status: FiscalStatus = Field(
+        description="completed once SRC registered it; receipt is null until then (deferred: late "
+        "fiscalization will send it; in_doubt: being settled; dropped: never fiscalized)"
+    )
     created_at: str
     buyer_tin: str | None
     comment: str | None
@@ -293,3 +226,14 @@ class SaleRefundCreated(OutModel):
     crn: str | None
     receipt_id: int
     fiscal: str | None
+
+
+class SaleRefundStatus(OutModel):
+    """A sale refund as its ``statusUrl`` shows it."""
+
+    id: int
+    sale_id: int
+    fiscal_status: FiscalStatus
+    cash_amount: MoneyOut
+    non_cash_amount: MoneyOut
+    receipt: ReceiptOut | None

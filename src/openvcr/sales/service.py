@@ -13,27 +13,24 @@ Rules:
 - Refunds: by line (``srcId``) and quantity, default everything still refundable; amounts default to the
   proportional share split as originally paid; a sale paid partly by compensation is refunded only in full
   (SRC 179); an over-refund is a 409 that writes nothing.
-- A document is ``pending`` until SRC registered it (see ``sales.documents``); nothing but the pending rows
-  exist before SRC answered, and they are removed when SRC refuses or cannot be reached.
+- Each sale and refund is a document of ``openvcr.documents`` (kinds in ``sales.documents``): this service
+  only drafts it; the engine registers it with SRC, completes, journals, drops or defers it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
-from openvcr.authority.gateway import PrintItem, PrintRequest, Receipt, ReturnLine, ReturnRequest
-from openvcr.authority.service import SrcService
+from openvcr.authority.gateway import PrintItem, PrintRequest, ReturnLine, ReturnRequest
 from openvcr.catalog import repository as catalog_repo
 from openvcr.catalog.models import Cashier, Department, Offer, OfferTitle
-from openvcr.catalog.service import OfferSpec, create_offer_in, offer_title
-from openvcr.config import Settings
+from openvcr.catalog.service import OfferSpec, find_cashier, offer_title
 from openvcr.core.errors import Conflict, Issue, NotFound, ValidationFailed
-from openvcr.core.journal import CountersDelta
 from openvcr.core.money import ZERO, round_money
 from openvcr.core.receipt import (
     SRC_ADDITIONAL_CODE,
@@ -49,17 +46,17 @@ from openvcr.core.receipt import (
     split_refund,
     vat_of,
 )
-from openvcr.core.signing import Signer
-from openvcr.prepayments.ledger import hold_prepayment, return_prepayment, returnable_prepayment
+from openvcr.documents.engine import DocumentEngine
+from openvcr.documents.models import DocumentState, Draft, Outcome, ReceiptRequest, RequestKey
+from openvcr.documents.repository import with_document
+from openvcr.prepayments.ledger import hold_prepayment, returnable_prepayment
 from openvcr.registers.models import Register
 from openvcr.registers.repository import get_register
-from openvcr.registers.signing_keys import signer_for
-from openvcr.sales import documents
+from openvcr.sales.documents import SALE, SALE_REFUND
 from openvcr.sales.rates import rate_for_sale
-from openvcr.sales.recovery import DocumentKind
 from openvcr.sales.schemas import OfferRef, SaleCreate, SaleRefundCreate
 from openvcr.sales.units import SRC_UNIT_NAMES
-from openvcr.store.db import Database
+from openvcr.store.schema.documents import documents
 from openvcr.store.schema.sales import sale_items, sale_refund_items, sale_refunds, sales
 
 SALE_MODE = 2
@@ -68,13 +65,6 @@ GOOD_TEXT_MAX = 50
 
 def _fail(path: Sequence[str | int], message: str, code: str = "invalid") -> ValidationFailed:
     return ValidationFailed(message, [Issue(tuple(path), message, code)])
-
-
-def find_cashier(conn: Connection, register_id: int, ref: Any, path: Sequence[str | int] = ("cashier",)) -> Cashier:
-    cashier = catalog_repo.find_cashier(conn, register_id, cashier_id=ref.id, desk_id=ref.desk_id)
-    if cashier is None:
-        raise _fail(path, "cashier not found")
-    return cashier
 
 
 def _department(conn: Connection, register_id: int, department_id: int, path: list[str | int]) -> Department:
@@ -178,9 +168,6 @@ class _SaleDraft:
     rate: Decimal | None
     new_offers: dict[str, OfferSpec]
     request: PrintRequest
-    sale_id: int = 0
-    url_id: str = ""
-    holds: list[tuple[int, Decimal]] = field(default_factory=list)
 
 
 def _line_of(item: Any, price: Decimal, path: list[str | int]) -> Line:
@@ -202,13 +189,9 @@ def _arith_path(path: list[str | int], error: ArithmeticRuleError) -> list[str |
 
 
 class SalesService:
-    def __init__(self, db: Database, src: SrcService, settings: Settings) -> None:
-        self.db = db
-        self.src = src
-        self.settings = settings
-
-    def _signer(self, conn: Connection, register_id: int) -> Signer:
-        return signer_for(conn, register_id, self.settings.master_key.get_secret_value())
+    def __init__(self, engine: DocumentEngine) -> None:
+        self.engine = engine
+        self.db = engine.db
 
     # ---- sales -------------------------------------------------------------------------------------------
 
@@ -313,247 +296,79 @@ class SalesService:
             additional_discount_type=SRC_ADDITIONAL_CODE[line.additional_type] if line.additional_type else None,
         )
 
-    def create_sale(self, register_id: int, body: SaleCreate, document_key: str) -> dict[str, Any]:
-        existing = self._existing(sales, document_key)
-        if existing is not None:
-            return self._resume_sale(existing)
+    def create_sale(self, register_id: int, body: SaleCreate, key: RequestKey) -> Outcome:
+        return self.engine.run(register_id, SALE, key, lambda conn: self._sale_draft(conn, register_id, body))
 
-        def prepare(conn: Connection) -> _SaleDraft:
-            draft = self._draft_sale(conn, register_id, body)
-            draft.url_id = documents.new_url_id()
-            buyer = body.buyer
-            draft.sale_id = conn.execute(
-                insert(sales)
-                .values(
-                    **documents.pending_values(
-                        register_id=register_id,
-                        document_key=document_key,
-                        cashier_id=draft.cashier.id,
-                        receipt_request=buyer.receipt if buyer else None,
-                        src_request=documents.print_request_json(draft.request),
-                        url_id=draft.url_id,
-                    ),
-                    entity_id=draft.register.entity_id,
-                    buyer=buyer.model_dump(mode="json", by_alias=True, exclude_none=True) if buyer else None,
-                    buyer_tin=buyer.tin if buyer else None,
-                    customer_ref=buyer.customer_ref() if buyer else None,
-                    comment=body.comment,
-                    currency=draft.currency,
-                    exchange_rate=draft.rate,
-                    total=draft.total,
-                    vat=draft.vat,
-                    cash=draft.paid.cash,
-                    non_cash=draft.paid.non_cash,
-                    prepayment=draft.paid.prepayment,
-                    compensation=draft.paid.compensation,
-                    change=draft.change,
-                    offers_to_create=[
-                        {
-                            "externalId": s.external_id,
-                            "type": s.type,
-                            "classifierCode": s.classifier_code,
-                            "unit": s.unit,
-                            "departmentId": s.department_id,
-                            "title": s.title.to_json(),
-                        }
-                        for s in draft.new_offers.values()
-                    ],
-                )
-                .returning(sales.c.id)
-            ).scalar_one()
-            conn.execute(
-                insert(sale_items),
-                [
-                    {
-                        "sale_id": draft.sale_id,
-                        "register_id": register_id,
-                        "line_no": line.line_no,
-                        "offer_id": line.choice.offer.id if line.choice.offer else None,
-                        "offer": line.choice.snapshot,
-                        "department_id": line.department.id,
-                        "department": {
-                            "dep": line.department.dep,
-                            "taxRegime": line.department.tax_regime,
-                            "title": line.department.title,
-                        },
-                        "quantity": line.quantity,
-                        "price": line.price,
-                        "foreign_price": line.foreign_price,
-                        "unit": line.unit,
-                        "discount": line.line.base_value if line.line.base_type else None,
-                        "discount_type": line.line.base_type.value if line.line.base_type else None,
-                        "additional_discount": line.line.additional_value if line.line.additional_type else None,
-                        "additional_discount_type": line.line.additional_type.value
-                        if line.line.additional_type
-                        else None,
-                        "total": line.total,
-                        "vat": line.vat,
-                        "emarks": line.emarks,
-                    }
-                    for line in draft.lines
-                ],
-            )
-            if draft.paid.prepayment > 0:
-                assert body.buyer is not None
-                customer = body.buyer.customer_ref()
-                assert customer is not None
-                draft.holds = hold_prepayment(
-                    conn,
-                    draft.register.entity_id,
-                    customer,
-                    draft.sale_id,
-                    draft.paid.prepayment,
-                    ["amount", "prepayment"],
-                )
-            return draft
+    def _sale_draft(self, conn: Connection, register_id: int, body: SaleCreate) -> Draft:
+        draft = self._draft_sale(conn, register_id, body)
+        buyer = body.buyer
 
-        return documents.register_pending(
-            self.db,
-            prepare=prepare,
-            call=lambda draft: self.src.print_receipt(register_id, document_key, draft.request),
-            complete=lambda conn, draft, receipt: self._complete_sale(conn, draft.sale_id, receipt),
-            cancel=lambda conn, draft: self._drop_sale(conn, draft.sale_id),
-        )
-
-    def _existing(self, table: Any, document_key: str) -> Any:
-        with self.db.read() as conn:
-            return conn.execute(select(table).where(table.c.document_key == document_key)).first()
-
-    def _resume_sale(self, row: Any) -> dict[str, Any]:
-        if row.state == "completed":
-            return self._sale_created(row)
-        return documents.resume_pending(self.db, self.src, row, complete=self._complete_sale, drop=self._drop_sale)
-
-    @staticmethod
-    def _drop_sale(conn: Connection, sale_id: int) -> None:
-        from openvcr.store.schema.sales import prepayment_usages
-
-        conn.execute(delete(prepayment_usages).where(prepayment_usages.c.sale_id == sale_id))
-        conn.execute(delete(sale_items).where(sale_items.c.sale_id == sale_id))
-        conn.execute(delete(sales).where(sales.c.id == sale_id, sales.c.state == "pending"))
-
-    def _complete_sale(self, conn: Connection, sale_id: int, receipt: Receipt) -> dict[str, Any]:
-        row = conn.execute(select(sales).where(sales.c.id == sale_id)).one()
-        if row.state == "completed":
-            return self._sale_created(row)
-        created: dict[str, int] = {}
-        for spec in row.offers_to_create or []:
-            existing = catalog_repo.find_offer(conn, row.register_id, external_id=spec["externalId"])
-            offer = existing or create_offer_in(
-                conn,
-                row.register_id,
-                OfferSpec(
-                    type=spec["type"],
-                    classifier_code=spec["classifierCode"],
-                    title=OfferTitle.from_json(spec["title"]),
-                    unit=spec["unit"],
-                    department_id=int(spec["departmentId"]),
-                    external_id=spec["externalId"],
-                ),
-            )
-            created[spec["externalId"]] = offer.id
-        items = conn.execute(
-            select(sale_items).where(sale_items.c.sale_id == sale_id).order_by(sale_items.c.line_no)
-        ).all()
-        for item in items:
-            if item.offer_id is None and item.offer.get("externalId") in created:
+        def attach(conn: Connection, document_id: int) -> int:
+            sale_id = int(
                 conn.execute(
-                    update(sale_items)
-                    .where(sale_items.c.sale_id == sale_id, sale_items.c.line_no == item.line_no)
-                    .values(offer_id=created[item.offer["externalId"]])
+                    insert(sales)
+                    .values(
+                        document_id=document_id,
+                        register_id=register_id,
+                        entity_id=draft.register.entity_id,
+                        buyer=buyer.model_dump(mode="json", by_alias=True, exclude_none=True) if buyer else None,
+                        buyer_tin=buyer.tin if buyer else None,
+                        customer_ref=buyer.customer_ref() if buyer else None,
+                        comment=body.comment,
+                        currency=draft.currency,
+                        exchange_rate=draft.rate,
+                        total=draft.total,
+                        vat=draft.vat,
+                        cash=draft.paid.cash,
+                        non_cash=draft.paid.non_cash,
+                        prepayment=draft.paid.prepayment,
+                        compensation=draft.paid.compensation,
+                        change=draft.change,
+                        offers_to_create=[
+                            {
+                                "externalId": s.external_id,
+                                "type": s.type,
+                                "classifierCode": s.classifier_code,
+                                "unit": s.unit,
+                                "departmentId": s.department_id,
+                                "title": s.title.to_json(),
+                            }
+                            for s in draft.new_offers.values()
+                        ],
+                    )
+                    .returning(sales.c.id)
+                ).scalar_one()
+            )
+            conn.execute(insert(sale_items), [_item_row(sale_id, register_id, line) for line in draft.lines])
+            if draft.paid.prepayment > 0:
+                assert buyer is not None
+                customer = buyer.customer_ref()
+                assert customer is not None
+                hold_prepayment(
+                    conn, draft.register.entity_id, customer, sale_id, draft.paid.prepayment, ["amount", "prepayment"]
                 )
-        stored = documents.mark_completed(conn, sales, sale_id, receipt)
-        body = {
-            "sale": sale_id,
-            "urlId": row.url_id,
-            "cashier": row.cashier_id,
-            "buyerTin": row.buyer_tin,
-            "currency": row.currency,
-            "exchangeRate": row.exchange_rate,
-            "total": row.total,
-            "vat": row.vat,
-            "cash": row.cash,
-            "nonCash": row.non_cash,
-            "prepayment": row.prepayment,
-            "compensation": row.compensation,
-            "change": row.change,
-            "items": [
-                {
-                    "srcId": i.line_no,
-                    "classifierCode": i.offer["classifierCode"],
-                    "dep": i.department["dep"],
-                    "quantity": i.quantity,
-                    "price": i.price,
-                    "unit": i.unit,
-                    "discount": i.discount,
-                    "discountType": i.discount_type,
-                    "additionalDiscount": i.additional_discount,
-                    "additionalDiscountType": i.additional_discount_type,
-                    "total": i.total,
-                    "vat": i.vat,
-                }
-                for i in items
-            ],
-            "src": documents.src_summary(stored),
-        }
-        documents.journal_document(
-            conn,
-            row,
-            receipt,
-            doc_type="sale",
-            body=body,
-            delta=CountersDelta.sale(Decimal(row.total), Decimal(row.vat)),
-            signer=self._signer(conn, row.register_id),
-        )
-        return {
-            "url_id": row.url_id,
-            "sale_id": sale_id,
-            "crn": receipt.crn,
-            "src_receipt_id": receipt.receipt_id,
-            "fiscal": receipt.fiscal or "",
-        }
+            return sale_id
 
-    @staticmethod
-    def _sale_created(row: Any) -> dict[str, Any]:
-        return {
-            "url_id": row.url_id,
-            "sale_id": row.id,
-            "crn": row.receipt["crn"],
-            "src_receipt_id": int(row.receipt["srcId"]),
-            "fiscal": row.receipt.get("fiscal") or "",
-        }
+        return Draft(draft.cashier.id, draft.request, attach, ReceiptRequest.of(buyer.receipt if buyer else None))
 
     # ---- refunds -----------------------------------------------------------------------------------------
 
-    def refund_sale(self, register_id: int, body: SaleRefundCreate, document_key: str) -> dict[str, Any]:
-        existing = self._existing(sale_refunds, document_key)
-        if existing is not None:
-            return self._resume_refund(existing)
-        return documents.register_pending(
-            self.db,
-            prepare=lambda conn: self._prepare_refund(conn, register_id, body, document_key),
-            call=lambda p: self._call_refund(register_id, document_key, p),
-            complete=lambda conn, p, receipt: self._complete_refund(conn, p["refund_id"], receipt),
-            cancel=lambda conn, p: self._drop_refund(conn, p["refund_id"]),
-        )
+    def refund_sale(self, register_id: int, body: SaleRefundCreate, key: RequestKey) -> Outcome:
+        return self.engine.run(register_id, SALE_REFUND, key, lambda conn: self._refund_draft(conn, register_id, body))
 
-    def _call_refund(self, register_id: int, document_key: str, pending: dict[str, Any]) -> Receipt:
-        request = pending["request"]
-        assert isinstance(request, ReturnRequest)
-        self.src.get_returned_receipt_info(register_id, request.receipt_id)
-        return self.src.print_return_receipt(register_id, document_key, request)
-
-    def _prepare_refund(
-        self, conn: Connection, register_id: int, body: SaleRefundCreate, document_key: str
-    ) -> dict[str, Any]:
+    def _refund_draft(self, conn: Connection, register_id: int, body: SaleRefundCreate) -> Draft:
         cashier = find_cashier(conn, register_id, body.cashier)
+        # The sale's row is locked (PostgreSQL; SQLite serializes writers) until the refund's quantities are
+        # reserved, so two concurrent refunds of one sale never both pass the quantity check.
         sale = conn.execute(
-            select(sales).where(
-                sales.c.id == body.sale_id, sales.c.register_id == register_id, sales.c.state == "completed"
-            )
+            with_document(sales)
+            .where(sales.c.id == body.sale_id, sales.c.register_id == register_id)
+            .with_for_update(of=sales)
         ).first()
         if sale is None:
             raise NotFound(f"sale {body.sale_id} not found")
+        if sale.state != DocumentState.COMPLETED:
+            raise Conflict(f"sale {sale.id} is {sale.state}, not fiscalized: it cannot be refunded")
         lines = {
             row.line_no: row
             for row in conn.execute(
@@ -631,7 +446,6 @@ class SalesService:
             if non_cash > left.non_cash:
                 raise Conflict(f"at most {left.non_cash} can still be refunded as non-cash")
             split = Tenders(cash, non_cash, split.prepayment, split.compensation)
-        receipt_request = body.receipt
         request = ReturnRequest(
             receipt_id=int(sale.receipt["srcId"]),
             card_amount=split.non_cash + split.compensation,
@@ -641,116 +455,47 @@ class SalesService:
             source_crn=None,
             emarks=tuple(code for line in refund_lines for code in (line["emarks"] or [])),
         )
-        refund_id = conn.execute(
-            insert(sale_refunds)
-            .values(
-                **documents.pending_values(
-                    register_id=register_id,
-                    document_key=document_key,
-                    cashier_id=cashier.id,
-                    receipt_request=receipt_request,
-                    src_request=documents.return_request_json(request),
-                ),
-                sale_id=sale.id,
-                reason=body.reason,
-                reason_note=body.reason_note,
-                total=amount,
-                vat=vat,
-                cash=split.cash,
-                non_cash=split.non_cash,
-                prepayment=split.prepayment,
-                compensation=split.compensation,
+
+        def attach(conn: Connection, document_id: int) -> int:
+            refund_id = int(
+                conn.execute(
+                    insert(sale_refunds)
+                    .values(
+                        document_id=document_id,
+                        register_id=register_id,
+                        sale_id=sale.id,
+                        reason=body.reason,
+                        reason_note=body.reason_note,
+                        total=amount,
+                        vat=vat,
+                        cash=split.cash,
+                        non_cash=split.non_cash,
+                        prepayment=split.prepayment,
+                        compensation=split.compensation,
+                    )
+                    .returning(sale_refunds.c.id)
+                ).scalar_one()
             )
-            .returning(sale_refunds.c.id)
-        ).scalar_one()
-        conn.execute(insert(sale_refund_items), [{"refund_id": refund_id, **line} for line in refund_lines])
-        for line in refund_lines:  # reserve the quantities now: concurrent refunds cannot over-refund
-            conn.execute(
-                update(sale_items)
-                .where(sale_items.c.sale_id == sale.id, sale_items.c.line_no == line["line_no"])
-                .values(
-                    refunded_quantity=sale_items.c.refunded_quantity + line["quantity"],
-                    refunded_amount=sale_items.c.refunded_amount + line["amount"],
+            conn.execute(insert(sale_refund_items), [{"refund_id": refund_id, **line} for line in refund_lines])
+            for line in refund_lines:  # reserve the quantities now: concurrent refunds cannot over-refund
+                conn.execute(
+                    update(sale_items)
+                    .where(sale_items.c.sale_id == sale.id, sale_items.c.line_no == line["line_no"])
+                    .values(
+                        refunded_quantity=sale_items.c.refunded_quantity + line["quantity"],
+                        refunded_amount=sale_items.c.refunded_amount + line["amount"],
+                    )
                 )
-            )
-        return {"refund_id": refund_id, "request": request}
+            return refund_id
 
-    @staticmethod
-    def _drop_refund(conn: Connection, refund_id: int) -> None:
-        refund = conn.execute(select(sale_refunds).where(sale_refunds.c.id == refund_id)).first()
-        if refund is None or refund.state != "pending":
-            return
-        for line in conn.execute(select(sale_refund_items).where(sale_refund_items.c.refund_id == refund_id)):
-            conn.execute(
-                update(sale_items)
-                .where(sale_items.c.sale_id == refund.sale_id, sale_items.c.line_no == line.line_no)
-                .values(
-                    refunded_quantity=sale_items.c.refunded_quantity - line.quantity,
-                    refunded_amount=sale_items.c.refunded_amount - line.amount,
-                )
-            )
-        conn.execute(delete(sale_refund_items).where(sale_refund_items.c.refund_id == refund_id))
-        conn.execute(delete(sale_refunds).where(sale_refunds.c.id == refund_id))
-
-    def _resume_refund(self, row: Any) -> dict[str, Any]:
-        if row.state == "completed":
-            return documents.created("sale_refund_id", row.url_id, row.id, row.receipt)
-        return documents.resume_pending(self.db, self.src, row, complete=self._complete_refund, drop=self._drop_refund)
-
-    def _complete_refund(self, conn: Connection, refund_id: int, receipt: Receipt) -> dict[str, Any]:
-        row = conn.execute(select(sale_refunds).where(sale_refunds.c.id == refund_id)).one()
-        if row.state == "completed":
-            return documents.created("sale_refund_id", row.url_id, row.id, row.receipt)
-        stored = documents.mark_completed(conn, sale_refunds, refund_id, receipt)
-        sale = conn.execute(select(sales).where(sales.c.id == row.sale_id)).one()
-        if Decimal(row.prepayment) > 0:
-            return_prepayment(conn, sale.id, refund_id, Decimal(row.prepayment))
-        lines = conn.execute(
-            select(sale_refund_items)
-            .where(sale_refund_items.c.refund_id == refund_id)
-            .order_by(sale_refund_items.c.line_no)
-        ).all()
-        body = {
-            "refund": refund_id,
-            "sale": row.sale_id,
-            "urlId": row.url_id,
-            "cashier": row.cashier_id,
-            "reason": row.reason,
-            "total": row.total,
-            "vat": row.vat,
-            "cash": row.cash,
-            "nonCash": row.non_cash,
-            "prepayment": row.prepayment,
-            "compensation": row.compensation,
-            "items": [{"srcId": i.line_no, "quantity": i.quantity, "amount": i.amount, "vat": i.vat} for i in lines],
-            "src": documents.src_summary(stored),
-        }
-        documents.journal_document(
-            conn,
-            row,
-            receipt,
-            doc_type="sale_refund",
-            body=body,
-            delta=CountersDelta.sale_refund(Decimal(row.total), Decimal(row.vat)),
-            signer=self._signer(conn, row.register_id),
-        )
-        return documents.created("sale_refund_id", row.url_id, refund_id, stored)
-
-    def document_kinds(self) -> list[DocumentKind]:
-        """How ``sales.recovery`` finishes or drops this service's pending documents."""
-        return [
-            DocumentKind("sale", sales, self._complete_sale, self._drop_sale),
-            DocumentKind("sale_refund", sale_refunds, self._complete_refund, self._drop_refund),
-        ]
+        return Draft(cashier.id, request, attach, ReceiptRequest.of(body.receipt))
 
     # ---- reads -------------------------------------------------------------------------------------------
 
     def sale_detail(self, register_id: int, sale_id: int) -> dict[str, Any]:
         with self.db.read() as conn:
             sale = conn.execute(
-                select(sales).where(
-                    sales.c.id == sale_id, sales.c.register_id == register_id, sales.c.state == "completed"
-                )
+                with_document(sales).where(sales.c.id == sale_id, sales.c.register_id == register_id)
             ).first()
             if sale is None:
                 raise NotFound(f"sale {sale_id} not found")
@@ -758,8 +503,8 @@ class SalesService:
                 select(sale_items).where(sale_items.c.sale_id == sale_id).order_by(sale_items.c.line_no)
             ).all()
             refunds = conn.execute(
-                select(sale_refunds)
-                .where(sale_refunds.c.sale_id == sale_id, sale_refunds.c.state == "completed")
+                with_document(sale_refunds)
+                .where(sale_refunds.c.sale_id == sale_id, documents.c.state == DocumentState.COMPLETED)
                 .order_by(sale_refunds.c.id)
             ).all()
             refund_items = {
@@ -779,15 +524,56 @@ class SalesService:
             "cashier": cashier,
         }
 
+    def refund_detail(self, register_id: int, refund_id: int) -> Any:
+        """One sale refund of the register with its document's state and receipt (any state)."""
+        with self.db.read() as conn:
+            refund = conn.execute(
+                with_document(sale_refunds).where(
+                    sale_refunds.c.id == refund_id, sale_refunds.c.register_id == register_id
+                )
+            ).first()
+        if refund is None:
+            raise NotFound(f"sale refund {refund_id} not found")
+        return refund
+
 
 def _refunded_tenders(conn: Connection, sale_id: int) -> Tenders:
-    """What the sale's refunds (completed and pending) gave back, per tender."""
+    """What the sale's refunds (all but dropped ones) gave back, per tender."""
     row = conn.execute(
         select(
             func.coalesce(func.sum(sale_refunds.c.cash), 0),
             func.coalesce(func.sum(sale_refunds.c.non_cash), 0),
             func.coalesce(func.sum(sale_refunds.c.prepayment), 0),
             func.coalesce(func.sum(sale_refunds.c.compensation), 0),
-        ).where(sale_refunds.c.sale_id == sale_id)
+        )
+        .select_from(sale_refunds.join(documents, documents.c.id == sale_refunds.c.document_id))
+        .where(sale_refunds.c.sale_id == sale_id, documents.c.state != DocumentState.DROPPED)
     ).one()
     return Tenders(*(Decimal(str(v)).quantize(Decimal("0.01")) for v in row))
+
+
+def _item_row(sale_id: int, register_id: int, line: _DraftLine) -> dict[str, Any]:
+    return {
+        "sale_id": sale_id,
+        "register_id": register_id,
+        "line_no": line.line_no,
+        "offer_id": line.choice.offer.id if line.choice.offer else None,
+        "offer": line.choice.snapshot,
+        "department_id": line.department.id,
+        "department": {
+            "dep": line.department.dep,
+            "taxRegime": line.department.tax_regime,
+            "title": line.department.title,
+        },
+        "quantity": line.quantity,
+        "price": line.price,
+        "foreign_price": line.foreign_price,
+        "unit": line.unit,
+        "discount": line.line.base_value if line.line.base_type else None,
+        "discount_type": line.line.base_type.value if line.line.base_type else None,
+        "additional_discount": line.line.additional_value if line.line.additional_type else None,
+        "additional_discount_type": line.line.additional_type.value if line.line.additional_type else None,
+        "total": line.total,
+        "vat": line.vat,
+        "emarks": line.emarks,
+    }

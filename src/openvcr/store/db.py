@@ -5,8 +5,11 @@ Rules:
   On SQLite it starts with ``BEGIN IMMEDIATE`` so that writers queue on the lock instead of failing on a
   read-to-write upgrade.
 - ``Database.read()`` is a read-only snapshot (deferred transaction on SQLite).
+- On SQLite write transactions do not nest: a ``write()`` inside another one on the same thread raises
+  ``NestedWriteError`` at once (it would otherwise wait on SQLite's own lock until the busy timeout). On
+  PostgreSQL the inner one is a transaction of its own, on another connection.
 - SQLite allows one writer at a time. Writers queue for it on a lock of their own before ``BEGIN IMMEDIATE``:
-  a re-entrant thread lock within the process and, for a database file, an exclusive ``flock`` on
+  a thread lock within the process and, for a database file, an exclusive ``flock`` on
   ``<database>.locks/write.lock`` across processes. SQLite's own busy handler would otherwise have them poll
   with sleeps of up to 100 ms, which under load turns a sub-millisecond wait into tens of milliseconds.
   Writers that do not take the queue (other programs) still just wait on SQLite's lock.
@@ -58,12 +61,15 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+class NestedWriteError(RuntimeError):
+    """A write transaction was opened inside another one on the same thread (a programming error)."""
+
+
 class _WriteQueue:
     """The order in which this process's writers take SQLite's single write lock (see the module rules)."""
 
     def __init__(self, lock_file: Path | None) -> None:
-        self._lock = threading.RLock()
-        self._depth = threading.local()
+        self._lock = threading.Lock()
         self._lock_file = lock_file
         self._fd: int | None = None
 
@@ -78,20 +84,15 @@ class _WriteQueue:
     @contextmanager
     def hold(self) -> Iterator[None]:
         with self._lock:
-            depth = getattr(self._depth, "n", 0)
-            self._depth.n = depth + 1
+            fd = self._file()
+            if fd is None:
+                yield
+                return
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                fd = self._file() if depth == 0 else None
-                if fd is None:
-                    yield
-                    return
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+                yield
             finally:
-                self._depth.n = depth
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
         with self._lock:
@@ -115,6 +116,7 @@ class Database:
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
         self._writers: _WriteQueue | None = None
+        self._writing = threading.local()
         if self.dialect == "sqlite":
             # SQLite connections are cheap to keep and costly to reopen (pragmas): keep one per request thread
             # (the server runs sync handlers on up to 40 threads).
@@ -134,16 +136,22 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A read-write transaction: committed when the block ends, rolled back on an exception."""
-        if self._writers is not None:
-            with self._writers.hold(), self.engine.connect() as conn:
+        if self._writers is None:
+            with self.engine.connect() as conn:
                 conn = conn.execution_options(openvcr_write=True)
                 with conn.begin():
                     yield conn
             return
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(openvcr_write=True)
-            with conn.begin():
-                yield conn
+        if getattr(self._writing, "active", False):
+            raise NestedWriteError("a write transaction is already open on this thread; on SQLite they do not nest")
+        self._writing.active = True
+        try:
+            with self._writers.hold(), self.engine.connect() as conn:
+                conn = conn.execution_options(openvcr_write=True)
+                with conn.begin():
+                    yield conn
+        finally:
+            self._writing.active = False
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -21,7 +21,7 @@ from openvcr.authority.factory import build_gateway
 from openvcr.config import Settings
 from openvcr.registers import journal
 from openvcr.store.db import Database
-from openvcr.store.schema.sales import sales
+from openvcr.store.schema.documents import documents
 from tests.conftest import create_postgres_database, drop_postgres_database
 from tests.e2e.server import init_json, openvcr_env, run_cli, serve
 
@@ -54,7 +54,8 @@ def _load(base: str, key: str, stop: threading.Event, acked: dict[str, dict[str,
 
 def _pending(db: Database) -> int:
     with db.read() as conn:
-        return int(conn.execute(select(func.count()).where(sales.c.state == "pending")).scalar_one())
+        unsettled = documents.c.state.in_(["pending", "sent", "in_doubt"])
+        return int(conn.execute(select(func.count()).where(unsettled)).scalar_one())
 
 
 def test_kill_9_under_load_loses_no_acknowledged_sale(tmp_path: Path) -> None:
@@ -94,7 +95,8 @@ def test_kill_9_under_load_loses_no_acknowledged_sale(tmp_path: Path) -> None:
                 assert detail.status_code == 200
                 assert detail.json()["receipt"]["srcId"] == created["srcReceiptId"]
         with db.read() as conn:
-            receipts = sorted(int(r) for (r,) in conn.execute(select(sales.c.receipt["srcId"].as_string())))
+            completed = select(documents.c.receipt["srcId"].as_string()).where(documents.c.state == "completed")
+            receipts = sorted(int(r) for (r,) in conn.execute(completed))
             entries = journal.head(conn, init["vcrId"]).number
         db.dispose()
     assert entries == len(receipts)

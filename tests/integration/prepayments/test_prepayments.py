@@ -52,7 +52,7 @@ def test_prepayment_use_balance_refund_and_states(api: Api) -> None:
 
     info = detail(api, pid)
     assert set(info) == {"id", "createdAt", "buyerTin", "cashAmount", "nonCashAmount", "receipt", "refund",
-                         "cashier", "remaining", "state"}  # fmt: skip
+                         "cashier", "remaining", "state", "fiscalStatus"}  # fmt: skip
     assert TS.match(info["createdAt"]) and info["buyerTin"] is None
     assert (info["cashAmount"], info["nonCashAmount"], info["remaining"], info["state"]) == (10000, 5000, 15000, "open")
     assert info["receipt"]["srcId"] == created["receiptId"] and info["receipt"]["total"] == 15000
@@ -251,11 +251,11 @@ def test_idempotent_prepayment_and_refund(api: Api) -> None:
     assert first.status_code == 200 and "idempotency-replayed" not in first.headers
     after_first = side_effects(api)
     again = post_prepayment(api, body, **{"Idempotency-Key": "pp-1"})
-    assert again.status_code == 200 and again.headers["idempotency-replayed"] == "true"
-    assert again.json() == first.json()
+    assert again.status_code == 200 and again.headers["idempotent-replay"] == "true"
+    assert again.content == first.content
     assert side_effects(api) == after_first
     other = post_prepayment(api, prepayment_body("2600"), **{"Idempotency-Key": "pp-1"})
-    assert other.status_code == 409
+    assert other.status_code == 422
     assert side_effects(api) == after_first
 
     pid = first.json()["prepaymentId"]
@@ -282,13 +282,20 @@ def test_scopes_are_enforced(api: Api) -> None:
     assert side_effects(api) == before
 
 
-def test_src_refusal_removes_the_pending_prepayment(api: Api) -> None:
+def test_src_failure_drops_the_prepayment_and_says_it_may_be_resubmitted(api: Api) -> None:
     assert api.init.crn is not None
     sandbox_simulator(api.settings).admin("fault", {"crn": api.init.crn, "method": "print", "fault": "internal"})
     before = side_effects(api)
     response = post_prepayment(api, prepayment_body())
-    assert response.status_code in (400, 503), response.text
-    assert side_effects(api) == before
+    assert response.status_code == 502, response.text
+    pending = response.json()["pending"]
+    assert pending["type"] == "prepayment" and pending["mayResubmit"] is True
+    detail = get(api, pending["statusUrl"].removeprefix("/api/v1"))
+    assert detail.status_code == 200 and detail.json()["receipt"] is None
+    assert detail.json()["fiscalStatus"] == "dropped"
+    after = side_effects(api)
+    assert after == before | {"prepayments": before["prepayments"] + 1}  # kept, dropped: nothing else moved
+    assert get(api, "/prepayments/balance", customerRef=PHONE).json()["balance"] == 0
 
 
 def test_receipt_email_is_queued_with_the_document(api: Api) -> None:

@@ -12,8 +12,8 @@ import pytest
 import segno
 from sqlalchemy import select, update
 
+from openvcr.store.schema.documents import documents
 from openvcr.store.schema.journal import journal_entries
-from openvcr.store.schema.sales import prepayments, sales
 from tests.integration.foundation.conftest import Api
 from tests.integration.prepayments.helpers import post_sale, prepay, refund, sale_body
 
@@ -37,9 +37,9 @@ def page(api: Api, url_id: str, lang: str | None = None) -> Any:
     return api.client.get(f"/r/{url_id}", params={} if lang is None else {"lang": lang})
 
 
-def stored_receipt(api: Api, table: Any, url_id: str) -> dict[str, Any]:
+def stored_receipt(api: Api, url_id: str) -> dict[str, Any]:
     with api.db.read() as conn:
-        return dict(conn.execute(select(table.c.receipt).where(table.c.url_id == url_id)).scalar_one())
+        return dict(conn.execute(select(documents.c.receipt).where(documents.c.url_id == url_id)).scalar_one())
 
 
 def text_of(html: str, element_id: str) -> str:
@@ -61,7 +61,7 @@ def test_sale_receipt_page_shows_everything_in_each_language(api: Api, lang: str
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     html = response.text
-    receipt = stored_receipt(api, sales, created["urlId"])
+    receipt = stored_receipt(api, created["urlId"])
     assert f'<html lang="{lang}">' in html and TITLES[lang] in html
     assert text_of(html, "taxpayer") == receipt["taxpayer"] == "«Ավազարկղ» ՍՊԸ"
     assert text_of(html, "address") == receipt["address"]
@@ -88,7 +88,7 @@ def test_default_language_is_armenian_and_unknown_falls_back(api: Api) -> None:
 def test_the_qr_code_is_the_src_qr_text_as_inline_svg(api: Api) -> None:
     created = discounted_sale(api)
     html = page(api, created["urlId"]).text
-    qr_text = stored_receipt(api, sales, created["urlId"])["qr"]
+    qr_text = stored_receipt(api, created["urlId"])["qr"]
     assert qr_text.startswith(f"TIN: {api.init.tin}, CRN: {api.init.crn}")
     svg = re.search(r'<div class="qr"[^>]*>(<svg.*?</svg>)', html, re.S)
     assert svg is not None
@@ -175,4 +175,4 @@ def test_a_document_missing_from_the_journal_shows_not_verified(api: Api) -> Non
     html = page(api, created["urlId"], "en").text
     assert verification(html) == "false" and "not in the journal" in html
     with api.db.read() as conn:
-        assert conn.execute(select(prepayments.c.state)).scalar_one() == "completed"
+        assert conn.execute(select(documents.c.state)).scalar_one() == "completed"

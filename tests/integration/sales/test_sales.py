@@ -7,9 +7,11 @@ import threading
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import func, select
 
+from openvcr.documents.models import RequestKey
 from openvcr.registers import journal
 from openvcr.sales.schemas import SaleCreate
 from openvcr.sales.service import SalesService
@@ -170,19 +172,21 @@ def test_auto_settle_charges_the_total(api: Api) -> None:
     assert (detail["nonCashAmount"], detail["cashAmount"], detail["receipt"]["change"]) == (45500, 0, 0)
 
 
-def test_idempotency_key_replays_and_rejects_a_different_body(api: Api) -> None:
+def test_idempotency_key_replays_byte_for_byte_and_a_different_body_is_422(api: Api) -> None:
     first = post_sale(api, acceptance_sale(), **{"Idempotency-Key": "order-1"})
-    assert first.status_code == 200 and "idempotency-replayed" not in first.headers
+    assert first.status_code == 200 and "idempotent-replay" not in first.headers
+    assert "idempotency-replayed" not in first.headers
     state = side_effects(api)
     replay = post_sale(api, acceptance_sale(), **{"Idempotency-Key": "order-1"})
     assert replay.status_code == 200
+    assert replay.headers["idempotent-replay"] == "true"
     assert replay.headers["idempotency-replayed"] == "true"
-    assert replay.json() == first.json()
+    assert replay.content == first.content
     assert side_effects(api) == state
     other = acceptance_sale()
     other["comment"] = "different"
-    conflict = post_sale(api, other, **{"Idempotency-Key": "order-1"})
-    assert conflict.status_code == 409 and conflict.json()["error"]
+    mismatch = post_sale(api, other, **{"Idempotency-Key": "order-1"})
+    assert mismatch.status_code == 422 and "different request" in mismatch.json()["error"]
     assert side_effects(api) == state
 
 
@@ -196,7 +200,7 @@ def test_every_sale_is_journaled_and_verifies(api: Api) -> None:
 
 
 def test_parallel_sales_on_one_register_get_contiguous_numbers_and_distinct_receipts(api: Api) -> None:
-    service = SalesService(api.db, api.client.app.state.ctx.src, api.settings)  # type: ignore[attr-defined]
+    service = SalesService(api.client.app.state.ctx.engine)  # type: ignore[attr-defined]
     body = SaleCreate.model_validate(
         {
             "cashier": {"id": 1},
@@ -206,11 +210,13 @@ def test_parallel_sales_on_one_register_get_contiguous_numbers_and_distinct_rece
     )
     post_sale(api, acceptance_sale())  # creates the offer once
     results: list[dict[str, Any]] = []
+    endpoint = "POST /sales"
     errors: list[BaseException] = []
 
     def one(n: int) -> None:
         try:
-            results.append(service.create_sale(api.init.register_id, body, f"parallel:{n}"))
+            key = RequestKey.of(endpoint, api.init.register_id, f"parallel:{n}", {"n": n})
+            results.append(orjson.loads(service.create_sale(api.init.register_id, body, key).body))
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -220,7 +226,7 @@ def test_parallel_sales_on_one_register_get_contiguous_numbers_and_distinct_rece
     for thread in threads:
         thread.join()
     assert errors == []
-    assert len({r["src_receipt_id"] for r in results}) == 50
+    assert len({r["srcReceiptId"] for r in results}) == 50
     with api.db.read() as conn:
         numbers = [e.number for e in journal.entries(conn, api.init.register_id)]
     assert numbers == list(range(1, 52))

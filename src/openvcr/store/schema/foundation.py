@@ -7,6 +7,7 @@ language (``{"hy": "...", "ru": "...", "en": "..."}``; ``{"multi": "..."}`` for 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from openvcr.store.schema.base import metadata
@@ -47,6 +49,8 @@ registers = Table(
     Column("taxpayer_name", String(200), nullable=True),
     # Last seq sent to SRC (None: none sent yet).
     Column("src_seq", BigInteger, nullable=True),
+    # Late fiscalization: documents SRC could not take are kept (``deferred``) and sent later, in order.
+    Column("late_fiscalization", Boolean, nullable=False, server_default=false()),
     # The register's journal signing key: PKCS#8 encrypted under the master key, and its public key (PEM).
     Column("signing_key_enc", LargeBinary, nullable=True),
     Column("public_key_pem", Text, nullable=True),

@@ -1,8 +1,7 @@
-"""Tables of sales, sale refunds, prepayments (the per-entity ledger), exchange rates and idempotency keys.
+"""Tables of sales, sale refunds, prepayments (the per-entity ledger) and exchange rates.
 
-A fiscal document row is written ``pending`` before the tax authority is asked (with everything needed to
-finish it), and becomes ``completed`` in the transaction that records SRC's receipt and appends the journal
-entry. Pending rows are invisible to the API. Money is ``Numeric(18, 2)``, quantities ``Numeric(18, 3)``.
+Each fiscal row details one row of ``documents`` (``document_id``), which alone holds the document's state,
+url id, cashier, SRC request and receipt. Money is ``Numeric(18, 2)``, quantities ``Numeric(18, 3)``.
 """
 
 from sqlalchemy import (
@@ -30,20 +29,11 @@ def _money(name: str) -> Column[object]:
 
 
 def _document_columns() -> list[Column[object]]:
-    """Columns every fiscal document shares."""
+    """Columns every fiscal document's detail row shares: its own id and the document it details."""
     return [
         Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("document_id", Integer, ForeignKey("documents.id"), nullable=False, unique=True),
         Column("register_id", Integer, ForeignKey("registers.id"), nullable=False),
-        Column("url_id", String(32), nullable=False, unique=True),
-        Column("document_key", String(200), nullable=False, unique=True),
-        Column("state", String(12), nullable=False),  # pending | completed
-        Column("cashier_id", Integer, nullable=False),
-        Column("receipt_email", String(320), nullable=True),
-        Column("receipt_language", String(2), nullable=True),
-        Column("src_request", JSON, nullable=False),  # what is (to be) sent to SRC, to finish after a crash
-        Column("receipt", JSON, nullable=True),  # SRC's receipt once registered
-        Column("created_at", BigInteger, nullable=False),
-        Column("completed_at", BigInteger, nullable=True),
     ]
 
 
@@ -67,7 +57,7 @@ sales = Table(
     _money("change"),
     Column("offers_to_create", JSON, nullable=True),
 )
-Index("ix_sales_register_state", sales.c.register_id, sales.c.state)
+Index("ix_sales_register", sales.c.register_id)
 
 sale_items = Table(
     "sale_items",
@@ -175,18 +165,3 @@ exchange_rates = Table(
     Column("imported_at", BigInteger, nullable=False),
     PrimaryKeyConstraint("currency", "rate_date", name="pk_exchange_rates"),
 )
-
-idempotency_keys = Table(
-    "idempotency_keys",
-    metadata,
-    Column("register_id", Integer, nullable=False),
-    Column("key", String(255), nullable=False),
-    Column("route", String(100), nullable=False),
-    Column("request_hash", String(64), nullable=False),
-    Column("state", String(12), nullable=False),  # pending | done
-    Column("status_code", Integer, nullable=True),
-    Column("response", Text, nullable=True),
-    Column("created_at", BigInteger, nullable=False),
-    PrimaryKeyConstraint("register_id", "key", name="pk_idempotency_keys"),
-)
-Index("ix_idempotency_keys_created", idempotency_keys.c.created_at)

@@ -1,0 +1,96 @@
+"""The two document kinds of this package for ``openvcr.documents``: ``prepayment`` and ``prepayment_refund``.
+
+A prepayment enters the ledger when it completes (only completed prepayments are in it); a prepayment refund
+empties its prepayment. Neither has draft effects to undo when dropped: a dropped refund simply no longer
+counts (the ledger ignores refunds of dropped documents).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import Connection, select
+
+from openvcr.authority.gateway import Receipt
+from openvcr.core.journal import CountersDelta
+from openvcr.documents.engine import src_summary
+from openvcr.documents.models import Document, JournalBody
+from openvcr.prepayments.schemas import PrepaymentCreated, PrepaymentRefundCreated
+from openvcr.store.schema.sales import prepayment_refunds, prepayments
+
+
+class PrepaymentKind:
+    name = "prepayment"
+    api_type = "prepayment"
+    status_path = "/api/v1/prepayments/{id}"
+    table = prepayments
+
+    def complete(self, conn: Connection, document: Document, detail_id: int, receipt: Receipt) -> JournalBody:
+        row = conn.execute(select(prepayments).where(prepayments.c.id == detail_id)).one()
+        assert document.receipt is not None
+        body = {
+            "prepayment": detail_id,
+            "urlId": document.url_id,
+            "cashier": document.cashier_id,
+            "buyerTin": row.buyer_tin,
+            "amount": Decimal(row.amount),
+            "cash": Decimal(row.cash),
+            "nonCash": Decimal(row.non_cash),
+            "src": src_summary(document.receipt),
+        }
+        return JournalBody(str(detail_id), body, CountersDelta.prepayment(Decimal(row.amount)))
+
+    def drop(self, conn: Connection, document: Document, detail_id: int) -> None:
+        """Nothing to undo: a prepayment has no effect before it completes."""
+
+    def created(self, conn: Connection, document: Document, detail_id: int) -> PrepaymentCreated:
+        receipt = document.receipt
+        assert receipt is not None
+        return PrepaymentCreated(
+            url_id=document.url_id,
+            prepayment_id=detail_id,
+            crn=receipt.get("crn"),
+            receipt_id=int(receipt["srcId"]),
+            fiscal=receipt.get("fiscal"),
+        )
+
+
+class PrepaymentRefundKind:
+    name = "prepayment_refund"
+    api_type = "prepaymentRefund"
+    status_path = "/api/v1/prepayments/refunds/{id}"
+    table = prepayment_refunds
+
+    def complete(self, conn: Connection, document: Document, detail_id: int, receipt: Receipt) -> JournalBody:
+        row = conn.execute(select(prepayment_refunds).where(prepayment_refunds.c.id == detail_id)).one()
+        assert document.receipt is not None
+        body = {
+            "prepaymentRefund": detail_id,
+            "prepayment": row.prepayment_id,
+            "urlId": document.url_id,
+            "cashier": document.cashier_id,
+            "reason": row.reason,
+            "amount": Decimal(row.amount),
+            "cash": Decimal(row.cash),
+            "nonCash": Decimal(row.non_cash),
+            "src": src_summary(document.receipt),
+        }
+        return JournalBody(str(detail_id), body, CountersDelta.prepayment_refund(Decimal(row.amount)))
+
+    def drop(self, conn: Connection, document: Document, detail_id: int) -> None:
+        """Nothing to undo: the ledger ignores refunds whose document was dropped."""
+
+    def created(self, conn: Connection, document: Document, detail_id: int) -> PrepaymentRefundCreated:
+        receipt = document.receipt
+        assert receipt is not None
+        return PrepaymentRefundCreated(
+            url_id=document.url_id,
+            prepayment_refund_id=detail_id,
+            crn=receipt.get("crn"),
+            receipt_id=int(receipt["srcId"]),
+            fiscal=receipt.get("fiscal"),
+        )
+
+
+PREPAYMENT = PrepaymentKind()
+PREPAYMENT_REFUND = PrepaymentRefundKind()
