@@ -313,9 +313,6 @@ class VerifiedJournal:
     counters: Counters
 
 
-_INT = int
-
-
 _SHAPE: tuple[tuple[str, type], ...] = (
     ("version", int),
     ("register", int),
