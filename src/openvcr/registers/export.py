@@ -17,7 +17,7 @@ verifiable with nothing but the header's public key: SHA-256 of those bytes is `
 Rules of verification (the first broken entry is reported, with its rule, see ``core.journal``):
 - every entry line belongs to a register whose header came before it;
 - a register's entries are 1 … ``entries`` of its header, none missing at the end.
-- In the database: the journal head (last number and hash) must match the last entry.
+- In the database: the journal head (last number, hash and counters) must match the last entry.
 """
 
 from __future__ import annotations
