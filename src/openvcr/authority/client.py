@@ -48,7 +48,6 @@ def build_ssl_context(
         from cryptography.hazmat.primitives.serialization import (
             BestAvailableEncryption,
             Encoding,
-            NoEncryption,
             PrivateFormat,
             pkcs12,
         )
@@ -60,11 +59,7 @@ def build_ssl_context(
             raise ValueError(f"{p12}: the PKCS#12 bundle has no private key or certificate")
         # ssl loads only files: write a short-lived encrypted PEM and remove it at once.
         secret = password or b"openvcr-transient"
-        pem_key = private_key.private_bytes(
-            Encoding.PEM,
-            PrivateFormat.PKCS8,
-            BestAvailableEncryption(secret) if secret else NoEncryption(),
-        )
+        pem_key = private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(secret))
         chain = certificate.public_bytes(Encoding.PEM) + b"".join(c.public_bytes(Encoding.PEM) for c in extra or ())
         with tempfile.TemporaryDirectory(prefix="openvcr-p12-") as tmp:
             cert_path = Path(tmp) / "cert.pem"

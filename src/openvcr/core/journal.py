@@ -15,6 +15,9 @@ Rules:
 - Counters only grow. ``documents`` equals the entry number; ``by_type[type]`` grows by exactly one per
   entry; money counters grow by the (non-negative) amounts of the document. A training or pro-forma document
   (``moves_money=False``) counts as a document and in ``non_fiscal`` but never moves a money counter.
+- A counters snapshot is written as ``Counters.to_json`` writes it: ``documents``, ``non_fiscal`` and each
+  ``by_type`` count are integers; each money counter is a string of ASCII digits, a point and two decimals
+  (so never ``"Infinity"``, ``"NaN"``, ``"1E+2"`` or negative). A snapshot that is not breaks its own entry.
 - The verifier reads entries in journal order and stops at the FIRST broken entry, raising the error of the
   rule it breaks: ``MalformedEntryError`` (unreadable), ``CounterGapError`` (a number missing),
   ``EntryOrderError`` (a number repeated or out of order), ``ChainBrokenError`` (``prev_hash`` is not the
@@ -23,16 +26,20 @@ Rules:
   (a counter went down), ``CountersMismatchError`` (counters that do not follow from the previous ones).
   Checks of one entry run in that order. Signatures are verified in worker threads (the cryptography
   library releases the GIL), the other rules in order in the caller's thread.
+- The rules are written once (``check_shape``, ``parse_counters``, ``check_counters``) and every entry goes
+  through all of them. The verifier's fast path (the default) only skips parsing a money counter again when
+  its string is the previous entry's, which cannot change the verdict; ``fast=False`` skips nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from decimal import Decimal, DecimalException
+from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 from types import MappingProxyType
@@ -204,23 +211,87 @@ class Counters:
 
     @classmethod
     def from_json(cls, data: Any) -> Counters:
-        """Parse ``to_json`` output; ``MalformedEntryError`` when it is not well formed."""
-        try:
-            documents = data["documents"]
-            by_type = data["by_type"]
-            non_fiscal = data["non_fiscal"]
-            amounts = [Decimal(data[name]) for name in MONEY_FIELDS]
-        except (KeyError, TypeError, DecimalException) as exc:
-            raise MalformedEntryError(f"counters are not well formed: {exc!r}") from exc
-        if (
-            type(documents) is not int
-            or type(non_fiscal) is not int
-            or not isinstance(by_type, dict)
-            or not all(type(k) is str and type(v) is int for k, v in by_type.items())
-            or not all(type(data[name]) is str and a.is_finite() for name, a in zip(MONEY_FIELDS, amounts, strict=True))
-        ):
-            raise MalformedEntryError("counters are not well formed")
-        return cls(documents, _frozen_map(by_type), non_fiscal, *amounts)
+        """Parse ``to_json`` output; ``MalformedEntryError`` when it is not well formed (see
+        ``parse_counters``)."""
+        return parse_counters(data)
+
+
+_MONEY_TEXT = re.compile(r"(?:0|[1-9][0-9]*)\.[0-9]{2}")
+
+
+def _money_counter(name: str, value: object) -> Decimal:
+    """Rule: a money counter is a non-negative amount written as ``Counters.to_json`` writes it: ASCII
+    digits without leading zeros, a point, two decimals (``"45500.00"``; never ``"Infinity"``, ``"NaN"``,
+    ``"1E+2"``, ``"5.5"`` or ``"-1.00"``)."""
+    if type(value) is not str or _MONEY_TEXT.fullmatch(value) is None:
+        raise MalformedEntryError(f"counter {name} is not an amount written with two decimals: {value!r}")
+    return Decimal(value)
+
+
+def parse_counters(data: Any, previous: tuple[Mapping[str, Any], Counters] | None = None) -> Counters:
+    """A counters snapshot parsed from JSON; ``MalformedEntryError`` when it is not well formed.
+
+    Rule: a snapshot is an object with ``documents`` and ``non_fiscal`` integers, ``by_type`` an object of
+    integers, and every money counter of ``MONEY_FIELDS`` a string as ``_money_counter`` requires.
+
+    ``previous`` is a parsing shortcut only: a snapshot that passed these rules, as parsed JSON and as
+    ``Counters``. A money counter written exactly as there passed the money rule there, and that rule
+    depends on nothing but the string, so its value is taken from there instead of being parsed again;
+    the verdict is the same as without the shortcut.
+    """
+    if type(data) is not dict:
+        raise MalformedEntryError("counters are not an object")
+    documents = data.get("documents")
+    non_fiscal = data.get("non_fiscal")
+    by_type = data.get("by_type")
+    if type(documents) is not int or type(non_fiscal) is not int:
+        raise MalformedEntryError("counters documents and non_fiscal are integers")
+    if type(by_type) is not dict:
+        raise MalformedEntryError("counters by_type is an object of integers")
+    for key, count in by_type.items():
+        if type(key) is not str or type(count) is not int:
+            raise MalformedEntryError("counters by_type is an object of integers")
+    raw_before, money_before = ({}, ()) if previous is None else (previous[0], previous[1].money())
+    amounts: list[Decimal] = []
+    for index, name in enumerate(MONEY_FIELDS):
+        value = data.get(name)
+        if type(value) is str and value == raw_before.get(name):
+            amounts.append(money_before[index])
+        else:
+            amounts.append(_money_counter(name, value))
+    return Counters(documents, _frozen_map(by_type), non_fiscal, *amounts)
+
+
+def check_counters(previous: Counters, current: Counters, number: int, doc_type: str, register_id: int) -> None:
+    """The counters rules of entry ``number`` (of ``doc_type``), whose snapshot is ``current``, after the
+    snapshot ``previous``: ``CountersShrinkError`` when a counter went down, else ``CountersMismatchError``
+    when the counters do not follow from the previous ones (see the module rules)."""
+    where = {"register_id": register_id, "number": number}
+    money_before, money_after = previous.money(), current.money()
+    for name, before, after in zip(MONEY_FIELDS, money_before, money_after, strict=True):
+        if after < before:
+            raise CountersShrinkError(f"entry #{number}: counter {name} went down from {before} to {after}", **where)
+    if current.non_fiscal < previous.non_fiscal:
+        raise CountersShrinkError(f"entry #{number}: counter non_fiscal went down", **where)
+    types_before, types_after = previous.by_type, current.by_type
+    for key, count in types_before.items():
+        if types_after.get(key, 0) < count:
+            raise CountersShrinkError(f"entry #{number}: documents of type {key!r} went down", **where)
+    if current.documents != number:
+        raise CountersMismatchError(
+            f"entry #{number}: counters count {current.documents} documents, not {number}", **where
+        )
+    for key in types_before.keys() | types_after.keys():
+        expected = types_before.get(key, 0) + (1 if key == doc_type else 0)
+        if types_after.get(key, 0) != expected:
+            raise CountersMismatchError(
+                f"entry #{number}: documents of type {key!r} should be {expected}, not {types_after.get(key, 0)}",
+                **where,
+            )
+    if current.non_fiscal not in (previous.non_fiscal, previous.non_fiscal + 1):
+        raise CountersMismatchError(f"entry #{number}: non_fiscal jumped by more than one", **where)
+    if current.non_fiscal == previous.non_fiscal + 1 and money_after != money_before:
+        raise CountersMismatchError(f"entry #{number}: a training or pro-forma document moved money counters", **where)
 
 
 def entry_content(
@@ -313,9 +384,6 @@ class VerifiedJournal:
     counters: Counters
 
 
-_INT = int
-
-
 _SHAPE: tuple[tuple[str, type], ...] = (
     ("version", int),
     ("register", int),
@@ -330,92 +398,16 @@ _SHAPE: tuple[tuple[str, type], ...] = (
 )
 
 
-def _check_shape(content: Any) -> None:
-    if (  # the fast path: one expression, no loop
-        type(content) is dict
-        and content.get("version") == FORMAT_VERSION
-        and type(content.get("number")) is int
-        and type(content.get("register")) is int
-        and type(content.get("prev_hash")) is str
-        and type(content.get("type")) is str
-        and type(content.get("ref")) is str
-        and type(content.get("time")) is int
-        and type(content.get("key_id")) is str
-        and type(content.get("counters")) is dict
-        and type(content.get("body")) is dict
-        and type(content["version"]) is int
-    ):
-        return
-    if not isinstance(content, dict):
+def check_shape(content: Any) -> None:
+    """Rule: an entry is an object with every field of ``_SHAPE``, of its type, and ``version`` 1;
+    ``MalformedEntryError`` naming the first field that is not."""
+    if type(content) is not dict:
         raise MalformedEntryError("an entry is a JSON object")
     for name, kind in _SHAPE:
         if type(content.get(name)) is not kind:
             raise MalformedEntryError(f"entry field {name!r} is missing or not a {kind.__name__}")
-    raise MalformedEntryError(f"unknown entry version {content['version']}")
-
-
-def _counters_follow(previous: dict[str, Any], current: dict[str, Any], number: int, doc_type: str) -> bool:
-    """The fast path of the counters rules on raw JSON: True when ``current`` certainly follows from
-    ``previous`` (a well-formed snapshot); False means "check it the slow way" (not necessarily broken)."""
-    if current.get("documents") != number or type(current["documents"]) is not int:
-        return False
-    before = previous["by_type"]
-    after = current.get("by_type")
-    if type(after) is not dict or len(after) != len(before) + (0 if doc_type in before else 1):
-        return False
-    for key, value in after.items():
-        if key == doc_type:
-            if type(value) is not int or value != before.get(key, 0) + 1:
-                return False
-        elif type(value) is not int or before.get(key) != value:
-            return False
-    non_fiscal = current.get("non_fiscal")
-    if type(non_fiscal) is not int:
-        return False
-    moved = False
-    for name in MONEY_FIELDS:
-        value = current.get(name)
-        old = previous[name]
-        if value == old:
-            continue
-        if type(value) is not str:
-            return False
-        try:
-            if not Decimal(value) > Decimal(old):
-                return False
-        except DecimalException:
-            return False
-        moved = True
-    if non_fiscal == previous["non_fiscal"]:
-        return True
-    return non_fiscal == previous["non_fiscal"] + 1 and not moved
-
-
-def _check_counters(previous: Counters, current: Counters, number: int, doc_type: str, register_id: int) -> None:
-    where = {"register_id": register_id, "number": number}
-    for name, before, after in zip(MONEY_FIELDS, previous.money(), current.money(), strict=True):
-        if after < before:
-            raise CountersShrinkError(f"entry #{number}: counter {name} went down from {before} to {after}", **where)
-    if current.non_fiscal < previous.non_fiscal:
-        raise CountersShrinkError(f"entry #{number}: counter non_fiscal went down", **where)
-    for key, value in previous.by_type.items():
-        if current.by_type.get(key, 0) < value:
-            raise CountersShrinkError(f"entry #{number}: documents of type {key!r} went down", **where)
-    if current.documents != number:
-        raise CountersMismatchError(
-            f"entry #{number}: counters count {current.documents} documents, not {number}", **where
-        )
-    for key in set(previous.by_type) | set(current.by_type):
-        expected = previous.by_type.get(key, 0) + (1 if key == doc_type else 0)
-        if current.by_type.get(key, 0) != expected:
-            raise CountersMismatchError(
-                f"entry #{number}: documents of type {key!r} should be {expected}, not {current.by_type.get(key, 0)}",
-                **where,
-            )
-    if current.non_fiscal not in (previous.non_fiscal, previous.non_fiscal + 1):
-        raise CountersMismatchError(f"entry #{number}: non_fiscal jumped by more than one", **where)
-    if current.non_fiscal == previous.non_fiscal + 1 and current.money() != previous.money():
-        raise CountersMismatchError(f"entry #{number}: a training or pro-forma document moved money counters", **where)
+    if content["version"] != FORMAT_VERSION:
+        raise MalformedEntryError(f"unknown entry version {content['version']}")
 
 
 class _SignatureBatches:
@@ -469,6 +461,11 @@ class JournalVerifier:
 
     ``feed`` every entry in order, then ``finish``. Both raise the ``JournalError`` of the first broken
     entry. ``expected_entries`` (e.g. from an export header) turns a shorter journal into a gap.
+
+    Every entry goes through the same rules (``check_shape``, ``parse_counters``, ``check_counters`` …).
+    ``fast`` (the default) only lets ``parse_counters`` reuse the values of the previous entry's money
+    counters when their strings are unchanged; ``fast=False`` (the complete path) parses every counter of
+    every entry. The verdict is the same.
     """
 
     def __init__(
@@ -478,13 +475,15 @@ class JournalVerifier:
         *,
         executor: ThreadPoolExecutor | None = None,
         batch_size: int = 256,
+        fast: bool = True,
     ) -> None:
         self.register_id = register_id
         self.key = public_key
         self.count = 0
         self.last_hash = GENESIS_HASH
-        self._counters: Counters | None = Counters()
-        self._raw_counters: dict[str, Any] = Counters().to_json()
+        self.fast = fast
+        self._counters = Counters()
+        self._raw_counters: Mapping[str, Any] = self._counters.to_json()
         self._signatures = _SignatureBatches(public_key, executor, batch_size)
         self._failure: JournalError | None = None
 
@@ -512,7 +511,7 @@ class JournalVerifier:
         content = entry.content
         where = {"register_id": self.register_id, "number": expected}
         try:
-            _check_shape(content)
+            check_shape(content)
         except MalformedEntryError as exc:
             raise self._fail(MalformedEntryError(f"entry #{expected}: {exc.message}", **where)) from None
         number: int = content["number"]
@@ -549,28 +548,25 @@ class JournalVerifier:
                 SignatureInvalidError(f"entry #{number}: signed by another key ({content['key_id'][:16]}…)", **where)
             )
         raw_counters = content["counters"]
-        if not _counters_follow(self._raw_counters, raw_counters, number, content["type"]):
-            try:
-                counters = Counters.from_json(raw_counters)
-                _check_counters(self.counters, counters, number, content["type"], self.register_id)
-            except MalformedEntryError as exc:
-                raise self._fail(MalformedEntryError(f"entry #{number}: {exc.message}", **where)) from None
-            except JournalError as exc:
-                raise self._fail(exc) from None
-            raw_counters = counters.to_json()  # normalized, so the fast path compares like with like
+        try:
+            counters = parse_counters(raw_counters, (self._raw_counters, self._counters) if self.fast else None)
+        except MalformedEntryError as exc:
+            raise self._fail(MalformedEntryError(f"entry #{number}: {exc.message}", **where)) from None
+        try:
+            check_counters(self._counters, counters, number, content["type"], self.register_id)
+        except JournalError as exc:
+            raise self._fail(exc) from None
         failed = self._signatures.add(number, digest, entry.signature)
         if failed is not None:
             raise self._fail(self._signature_error(failed))
         self.count = number
         self.last_hash = actual_hash
+        self._counters = counters
         self._raw_counters = raw_counters
-        self._counters = None
 
     @property
     def counters(self) -> Counters:
         """The counters after the last verified entry."""
-        if self._counters is None:
-            self._counters = Counters.from_json(self._raw_counters)
         return self._counters
 
     def _number_error(self, expected: int, number: int, upcoming: Callable[[], Iterator[int]] | None) -> JournalError:
@@ -618,11 +614,12 @@ def verify_entries(
     entries: Iterable[RawEntry],
     *,
     threads: int = 2,
+    fast: bool = True,
 ) -> VerifiedJournal:
     """Verify a whole journal given in order; raises the ``JournalError`` of the first broken entry."""
     executor = ThreadPoolExecutor(max_workers=threads) if threads > 0 else None
     try:
-        verifier = JournalVerifier(register_id, public_key, executor=executor)
+        verifier = JournalVerifier(register_id, public_key, executor=executor, fast=fast)
         items = list(entries)
         for index, entry in enumerate(items):
 

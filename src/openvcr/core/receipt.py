@@ -20,7 +20,6 @@ Rules (SRC manual, checked on its examples):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -203,7 +202,3 @@ def split_refund(amount: Decimal, paid: Tenders, refunded: Tenders, sale_total: 
         cash = left.cash
         non_cash += excess
     return Tenders(cash, non_cash, prepayment, compensation)
-
-
-def receipt_total(totals: Sequence[Decimal]) -> Decimal:
-    return sum(totals, ZERO)

@@ -116,3 +116,17 @@ def test_money_counters_are_written_with_two_decimals() -> None:
 def test_malformed_counters_are_refused(broken: dict[str, object]) -> None:
     with pytest.raises(MalformedEntryError):
         Counters.from_json(broken)
+
+
+@pytest.mark.parametrize("value", ["Infinity", "NaN", "-Infinity", "1E+2", "5.5", "5.555", "-1.00", "05.00", 5])
+def test_a_money_counter_is_an_amount_written_with_two_decimals(value: object) -> None:
+    data = Counters().to_json()
+    data["sales_total"] = value
+    with pytest.raises(MalformedEntryError):
+        Counters.from_json(data)
+
+
+@given(st.decimals(min_value=0, max_value=Decimal("9999999999999999.99"), places=2))
+def test_counters_as_written_parse_back_equal(amount: Decimal) -> None:
+    counters = Counters().apply("sale", CountersDelta.sale(amount))
+    assert Counters.from_json(counters.to_json()) == counters

@@ -258,3 +258,53 @@ def test_feeding_after_a_failure_repeats_the_failure() -> None:
         verifier.feed(entries[1])
     with pytest.raises(CounterGapError):
         verifier.feed(entries[0])
+
+
+def _sales_total(value: object, *numbers: int) -> Mutation:
+    def mutate(number: int, content: dict[str, Any]) -> None:
+        if number in numbers:
+            content["counters"]["sales_total"] = value
+
+    return mutate
+
+
+@pytest.mark.parametrize("value", ["Infinity", "NaN", "-Infinity", "sNaN", "inf"])
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_non_finite_money_counter_is_malformed_and_blamed_on_its_own_entry(value: str, fast: bool) -> None:
+    entries = make_journal(6, _sales_total(value, 3))  # validly signed: only the counters rules can catch it
+    with pytest.raises(MalformedEntryError) as info:
+        verify_entries(1, KEY, entries, fast=fast)
+    assert info.value.number == 3
+    assert info.value.message.startswith("entry #3: counter sales_total")
+
+
+@pytest.mark.parametrize("value", ["Infinity", "NaN", "-Infinity"])
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_non_finite_money_counter_in_the_last_entry_is_blamed_on_the_last_entry(value: str, fast: bool) -> None:
+    verifier = JournalVerifier(1, KEY, fast=fast)
+    *good, last = make_journal(4, _sales_total(value, 4))
+    for entry in good:
+        verifier.feed(entry)
+    with pytest.raises(MalformedEntryError) as info:
+        verifier.feed(last)
+    assert (info.value.register_id, info.value.number) == (1, 4)
+    with pytest.raises(MalformedEntryError) as again:
+        verifier.finish(expected_entries=4)
+    assert again.value.number == 4
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_non_finite_money_counter_repeated_by_the_later_entries_is_blamed_on_the_first(fast: bool) -> None:
+    entries = make_journal(5, _sales_total("Infinity", 2, 3, 4, 5))
+    with pytest.raises(MalformedEntryError) as info:
+        verify_entries(1, KEY, entries, fast=fast)
+    assert info.value.number == 2
+
+
+@pytest.mark.parametrize(
+    "value", ["1E+9", "91000.0", "91000.001", "091000.00", " 91000.00", "-1.00", "٩١٠٠٠.٠٠", 91000]
+)
+def test_a_money_counter_not_written_with_two_decimals_is_malformed(value: object) -> None:
+    error = first_failure(make_journal(3, _sales_total(value, 2)))
+    assert isinstance(error, MalformedEntryError)
+    assert error.number == 2
