@@ -42,8 +42,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from openvcr.authority.outbox import OutboxWorker
 from openvcr.config import Settings
+from openvcr.outbox.worker import OutboxWorker
 from openvcr.store.db import Database
 from openvcr.vsdc import crypto, service
 from openvcr.vsdc.errors import VsdcRejected, VsdcUnauthorized

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 
 from openvcr.authority.atax.sandbox import AtaxSandbox
-from openvcr.authority.outbox import Deliverer, DeliveryRejected, DeliveryRetryable, OutboxMessage
 from openvcr.config import Settings
+from openvcr.outbox.models import Deliverer, DeliveryRejected, DeliveryRetryable, OutboxMessage
 from openvcr.store.db import Database
 from openvcr.vsdc import repository, service
 
