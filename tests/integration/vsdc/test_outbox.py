@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from openvcr.authority.atax.client import deliverers, sandbox_transport
-from openvcr.authority.atax.sandbox import AtaxSandbox
 from openvcr.outbox import repository as outbox
 from openvcr.outbox.models import DeliveryRejected, DeliveryRetryable, OutboxMessage
 from openvcr.outbox.worker import OutboxWorker, backoff_ms
 from openvcr.store.db import Database, now_ms
 from openvcr.store.schema.outbox import outbox_attempts, outbox_messages
 from openvcr.vsdc import service
+from openvcr.vsdc.atax.client import deliverers, sandbox_transport
+from openvcr.vsdc.atax.sandbox import AtaxSandbox
 from openvcr.vsdc.schemas import parse_body
 from tests.integration.vsdc.conftest import Vsdc
 from tests.unit.vsdc.seed import seed_json
