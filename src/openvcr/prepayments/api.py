@@ -20,7 +20,6 @@ from starlette.responses import Response
 from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
 from openvcr.api.idempotency import IDEMPOTENCY_DOC, IdempotencyKey, run_idempotent
-from openvcr.api.types import entry_list, iso_ms
 from openvcr.prepayments.ledger import LedgerEntry
 from openvcr.prepayments.schemas import (
     OpenPrepayment,
@@ -38,6 +37,7 @@ from openvcr.prepayments.service import PrepaymentsService, normalize_customer_r
 from openvcr.registers.models import Principal
 from openvcr.sales.documents import receipt_out
 from openvcr.sales.schemas import CashierBrief, ReceiptOut
+from openvcr.schemas import entry_list, iso_ms
 
 router = APIRouter(prefix="/api/v1", tags=["prepayments"])
 

@@ -6,7 +6,6 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from openvcr.api.types import ApiModel, MoneyIn, MoneyOut, OutModel
 from openvcr.sales.schemas import (
     BuyerIn,
     CashierBrief,
@@ -16,6 +15,7 @@ from openvcr.sales.schemas import (
     RefundReason,
     clean_comment,
 )
+from openvcr.schemas import ApiModel, MoneyIn, MoneyOut, OutModel
 
 PrepaymentState = Literal["open", "consumed", "refunded"]
 StateFilter = Literal["open", "consumed", "refunded", "all"]

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import EmailStr, Field, field_validator, model_validator
 
-from openvcr.api.types import (
+from openvcr.catalog.schemas import OfferTitleIn
+from openvcr.schemas import (
     ApiModel,
     DecimalIn,
     MoneyIn,
@@ -19,7 +20,6 @@ from openvcr.api.types import (
     TextEntry,
     Unit,
 )
-from openvcr.catalog.schemas import OfferTitleIn
 
 RefundReason = Literal[
     "customer_request", "defective_goods", "wrong_goods", "cashier_error", "duplicate_receipt", "other"
