@@ -16,12 +16,13 @@ from bench.workload import RegisterRefs
 from openvcr.authority.factory import provision_sandbox_register
 from openvcr.authority.service import SrcService
 from openvcr.catalog import repository as catalog_repo
+from openvcr.catalog.models import TAX_REGIMES
 from openvcr.catalog.pins import hash_pin
 from openvcr.catalog.service import new_desk_id
 from openvcr.config import Settings
 from openvcr.registers import service as register_service
 from openvcr.registers.keys import create_key
-from openvcr.registers.models import SCOPES, TAX_REGIMES
+from openvcr.registers.models import SCOPES
 from openvcr.registers.signing_keys import ensure_register_key
 from openvcr.store.db import Database, now_ms
 from openvcr.store.schema.foundation import business_entities, registers

@@ -336,7 +336,7 @@ from openvcr.registers.cli import export_command, registers_app, verify_command 
 app.command("export")(export_command)
 app.command("verify")(verify_command)
 app.add_typer(registers_app, name="registers")
-from openvcr.authority.outbox import outbox_app  # noqa: E402
+from openvcr.outbox.cli import outbox_app  # noqa: E402
 from openvcr.vsdc.cli import sandbox_atax_command, vsdc_app  # noqa: E402
 
 app.add_typer(vsdc_app, name="vsdc")

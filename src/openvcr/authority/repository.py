@@ -14,7 +14,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from openvcr.store.db import now_ms
 from openvcr.store.schema.authority import src_requests
-from openvcr.store.schema.foundation import registers
+from openvcr.store.schema.foundation import business_entities, registers
 
 RECEIPT_METHODS = ("print", "printReturnReceipt")
 
@@ -54,8 +54,6 @@ def _request(row: Any) -> SrcRequest:
 
 
 def load_register(conn: Connection, register_id: int) -> RegisterInfo | None:
-    from openvcr.store.schema.foundation import business_entities
-
     row = conn.execute(
         select(
             registers.c.id,

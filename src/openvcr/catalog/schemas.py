@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from openvcr.api.types import (
+from openvcr.catalog.models import Cashier, Department, Offer
+from openvcr.schemas import (
     ApiModel,
     KeyedText,
     KeyedTextWithId,
@@ -20,7 +21,6 @@ from openvcr.api.types import (
     entry_list,
     iso_ms,
 )
-from openvcr.catalog.models import Cashier, Department, Offer
 
 
 class CashierCreate(ApiModel):

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from openvcr.authority.service import SrcService
 from openvcr.catalog import repository as repo
-from openvcr.catalog.models import Cashier, Department, Offer, OfferTitle
+from openvcr.catalog.models import TAX_REGIMES, Cashier, Department, Offer, OfferTitle
 from openvcr.catalog.pins import hash_pin
 from openvcr.core.errors import (
     AuthorityInDoubt,
@@ -34,7 +34,6 @@ from openvcr.core.errors import (
     ValidationFailed,
 )
 from openvcr.core.i18n import localize
-from openvcr.registers.models import TAX_REGIMES
 from openvcr.store.db import Database, now_ms
 
 TITLE_MAX = 50

@@ -29,7 +29,6 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.exc import IntegrityError
 
 from openvcr.authority.gateway import PrintRequest, Receipt, ReturnedReceiptInfo, ReturnRequest
-from openvcr.authority.outbox import enqueue
 from openvcr.authority.service import Reservation, SrcService
 from openvcr.config import Settings
 from openvcr.core.errors import (
@@ -46,6 +45,7 @@ from openvcr.core.money import to_json_number
 from openvcr.documents import repository as repo
 from openvcr.documents import requests
 from openvcr.documents.models import UNSETTLED, Document, DocumentState, Draft, JournalBody, Outcome, RequestKey
+from openvcr.outbox.repository import enqueue
 from openvcr.registers import journal
 from openvcr.registers.signing_keys import signer_for
 from openvcr.store.db import Database, now_ms

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import EmailStr, Field, field_validator, model_validator
 
-from openvcr.api.types import ApiModel, MoneyOut, OutModel, TextEntry
+from openvcr.schemas import ApiModel, MoneyOut, OutModel, TextEntry
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

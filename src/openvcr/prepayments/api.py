@@ -20,7 +20,6 @@ from starlette.responses import Response
 from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
 from openvcr.api.idempotency import IDEMPOTENCY_DOC, IdempotencyKey, fiscal_response, request_key
-from openvcr.api.types import entry_list, iso_ms
 from openvcr.documents.engine import receipt_out
 from openvcr.documents.schemas import CashierBrief, ReceiptOut
 from openvcr.prepayments.ledger import LedgerEntry
@@ -39,6 +38,7 @@ from openvcr.prepayments.schemas import (
 )
 from openvcr.prepayments.service import PrepaymentsService, normalize_customer_ref
 from openvcr.registers.models import Principal
+from openvcr.schemas import entry_list, iso_ms
 
 router = APIRouter(prefix="/api/v1", tags=["prepayments"])
 

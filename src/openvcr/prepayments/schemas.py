@@ -6,7 +6,6 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from openvcr.api.types import ApiModel, MoneyIn, MoneyOut, OutModel
 from openvcr.documents.models import FiscalStatus
 from openvcr.documents.schemas import (
     BuyerIn,
@@ -17,6 +16,7 @@ from openvcr.documents.schemas import (
     RefundReason,
     clean_comment,
 )
+from openvcr.schemas import ApiModel, MoneyIn, MoneyOut, OutModel
 
 PrepaymentState = Literal["open", "consumed", "refunded"]
 StateFilter = Literal["open", "consumed", "refunded", "all"]

@@ -14,11 +14,6 @@ SCOPES: tuple[str, ...] = (
     "prepayments:write",
 )
 
-TAX_REGIMES: dict[str, int] = {"vat": 1, "vat_exempt": 2, "turnover_tax": 3, "micro_enterprise": 7}
-"""API tax regime → SRC code. The order is the order of departments created at ``init`` (VAT first)."""
-
-REGIME_BY_CODE: dict[int, str] = {code: name for name, code in TAX_REGIMES.items()}
-
 
 @dataclass(frozen=True)
 class Principal:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from openvcr.api.types import OutModel
+from openvcr.schemas import OutModel
 
 
 class BusinessEntityOut(OutModel):

@@ -21,12 +21,13 @@ from sqlalchemy import insert, select
 from openvcr.authority.factory import provision_sandbox_register
 from openvcr.authority.service import SrcService
 from openvcr.catalog import repository as catalog_repo
+from openvcr.catalog.models import TAX_REGIMES
 from openvcr.catalog.pins import hash_pin
 from openvcr.catalog.service import new_desk_id
 from openvcr.config import Settings
 from openvcr.core.errors import AuthorityRefused
 from openvcr.registers.keys import create_key
-from openvcr.registers.models import SCOPES, TAX_REGIMES
+from openvcr.registers.models import SCOPES
 from openvcr.registers.repository import first_register_id, get_register
 from openvcr.registers.signing_keys import ensure_register_key
 from openvcr.store.db import Database, now_ms

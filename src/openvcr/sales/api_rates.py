@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, Query
 
 from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
-from openvcr.api.types import MoneyOut, OutModel
 from openvcr.core.errors import ValidationFailed
 from openvcr.registers.models import Principal
 from openvcr.sales.rates import RULE_VERSION, SOURCE, quote
+from openvcr.schemas import MoneyOut, OutModel
 
 router = APIRouter(prefix="/api/v1", tags=["sales"])
 

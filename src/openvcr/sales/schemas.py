@@ -6,18 +6,6 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from openvcr.api.types import (
-    ApiModel,
-    DecimalIn,
-    MoneyIn,
-    MoneyOut,
-    OutModel,
-    PositiveId,
-    QuantityIn,
-    TaxRegime,
-    TextEntry,
-    Unit,
-)
 from openvcr.catalog.schemas import OfferTitleIn
 from openvcr.documents.models import FiscalStatus
 from openvcr.documents.schemas import (
@@ -28,6 +16,18 @@ from openvcr.documents.schemas import (
     ReceiptRequest,
     RefundReason,
     clean_comment,
+)
+from openvcr.schemas import (
+    ApiModel,
+    DecimalIn,
+    MoneyIn,
+    MoneyOut,
+    OutModel,
+    PositiveId,
+    QuantityIn,
+    TaxRegime,
+    TextEntry,
+    Unit,
 )
 
 

@@ -139,7 +139,7 @@ def sandbox_atax_command(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
 ) -> None:
     """Run the aTAX sandbox: receives V-SDC devices and signed invoices, checks and stores them."""
-    from openvcr.authority.atax.sandbox import run_atax_sandbox
+    from openvcr.vsdc.atax.sandbox import run_atax_sandbox
 
     console.print(f"aTAX sandbox: http://{host}:{port}/api/v1 (state: {state})")
     run_atax_sandbox(port, state, host)

@@ -42,10 +42,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from openvcr.authority.outbox import OutboxWorker
 from openvcr.config import Settings
+from openvcr.outbox.worker import OutboxWorker
 from openvcr.store.db import Database
 from openvcr.vsdc import crypto, service
+from openvcr.vsdc.atax.client import deliverers
 from openvcr.vsdc.errors import VsdcRejected, VsdcUnauthorized
 from openvcr.vsdc.schemas import MAX_BODY_BYTES, media_kind, parse_body, render, response_kind
 
@@ -202,8 +203,6 @@ def build_server(
 
 def atax_worker(settings: Settings, db: Database) -> OutboxWorker:
     """The outbox worker delivering signed invoices and device registrations to aTAX."""
-    from openvcr.authority.atax.client import deliverers
-
     return OutboxWorker(db, deliverers(settings, db))
 
 

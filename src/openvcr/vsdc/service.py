@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openvcr.authority import outbox
 from openvcr.config import Settings
 from openvcr.core.canonical import canonical_bytes
 from openvcr.core.errors import Conflict, NotFound, ValidationFailed
 from openvcr.core.journal import CountersDelta, DocType
 from openvcr.core.signing import EcdsaP256Signer, PublicKey, Signer
+from openvcr.outbox import repository as outbox
 from openvcr.registers import journal
 from openvcr.registers.signing_keys import ensure_register_key, signer_for
 from openvcr.store.db import Database

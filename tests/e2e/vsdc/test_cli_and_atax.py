@@ -18,12 +18,13 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, pkcs12
 
-from openvcr.authority.atax.client import deliverers
-from openvcr.authority.outbox import OutboxWorker
 from openvcr.config import Settings
+from openvcr.outbox import repository as outbox
+from openvcr.outbox.worker import OutboxWorker
 from openvcr.registers.signing_keys import clear_signer_cache
 from openvcr.store.db import Database
 from openvcr.vsdc import service
+from openvcr.vsdc.atax.client import deliverers
 from openvcr.vsdc.schemas import parse_body
 from tests.e2e.server import free_port, openvcr_env, run_cli
 from tests.unit.vsdc.seed import seed_json
@@ -112,8 +113,6 @@ def atax_sandbox(port: int, state: Path, env: dict[str, str]) -> Iterator[str]:
 
 
 def _statuses(db: Database) -> dict[str, tuple[int, int, int]]:
-    from openvcr.authority import outbox
-
     with db.read() as conn:
         return {s.kind: (s.pending, s.delivered, s.failed) for s in outbox.status(conn)}
 

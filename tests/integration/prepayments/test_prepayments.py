@@ -15,7 +15,7 @@ from openvcr.authority.factory import sandbox_simulator
 from openvcr.prepayments.service import refund_split
 from openvcr.registers import journal
 from openvcr.registers.keys import create_key
-from openvcr.store.schema.vsdc import outbox_messages
+from openvcr.store.schema.outbox import outbox_messages
 from tests.integration.foundation.conftest import Api
 from tests.integration.prepayments.helpers import (
     PHONE,

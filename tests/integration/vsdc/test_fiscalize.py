@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from openvcr.registers import journal
 from openvcr.registers.export import verify_database
 from openvcr.store.schema.journal import journal_entries
-from openvcr.store.schema.vsdc import outbox_messages, vsdc_devices, vsdc_invoices, vsdc_taxpayers
+from openvcr.store.schema.outbox import outbox_messages
+from openvcr.store.schema.vsdc import vsdc_devices, vsdc_invoices, vsdc_taxpayers
 from openvcr.vsdc import crypto, repository, service
 from openvcr.vsdc.errors import VsdcRejected
 from openvcr.vsdc.models import Counters, parse_date

@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from openvcr.authority import outbox
-from openvcr.authority.atax.client import deliverers, sandbox_transport
-from openvcr.authority.atax.sandbox import AtaxSandbox
-from openvcr.authority.outbox import DeliveryRejected, DeliveryRetryable, OutboxMessage, OutboxWorker
+from openvcr.outbox import repository as outbox
+from openvcr.outbox.models import DeliveryRejected, DeliveryRetryable, OutboxMessage
+from openvcr.outbox.worker import OutboxWorker, backoff_ms
 from openvcr.store.db import Database, now_ms
-from openvcr.store.schema.vsdc import outbox_attempts, outbox_messages
+from openvcr.store.schema.outbox import outbox_attempts, outbox_messages
 from openvcr.vsdc import service
+from openvcr.vsdc.atax.client import deliverers, sandbox_transport
+from openvcr.vsdc.atax.sandbox import AtaxSandbox
 from openvcr.vsdc.schemas import parse_body
 from tests.integration.vsdc.conftest import Vsdc
 from tests.unit.vsdc.seed import seed_json
@@ -91,7 +92,7 @@ def test_failed_tries_are_retried_with_exponential_backoff_and_each_try_is_recor
 
 
 def test_backoff_doubles_from_the_base_up_to_the_cap() -> None:
-    assert [outbox.backoff_ms(n, base_seconds=1, max_seconds=60) for n in (1, 2, 3, 7, 8)] == [
+    assert [backoff_ms(n, base_seconds=1, max_seconds=60) for n in (1, 2, 3, 7, 8)] == [
         1000, 2000, 4000, 60_000, 60_000,
     ]  # fmt: skip
 

@@ -1,4 +1,4 @@
-"""Tables of the vsdc domain, and the generic outbox used to deliver documents after commit.
+"""Tables of the vsdc domain.
 
 - ``vsdc_ca``: the V-SDC certificate authority (one row; its key encrypted under the master key).
 - ``vsdc_taxpayers``: the V-SDC configuration of a business entity (rates of slots A/B/C/D, invoice total).
@@ -7,16 +7,14 @@
   Counters are moved only by ``UPDATE … RETURNING``.
 - ``vsdc_invoices``: every signed invoice (unique per device and ``ino``) with its signed bytes and the
   response given, for idempotent replay and the verification page.
-- ``outbox_messages`` / ``outbox_attempts``: one row per message to deliver (unique idempotency key), one row
-  per delivery attempt (see ``openvcr.authority.outbox``). Generic; kept here because the V-SDC is its first
-  user.
+
+The outbox that delivers its devices and invoices to aTAX after commit has its tables in ``outbox``.
 """
 
 from sqlalchemy import (
     BigInteger,
     Column,
     ForeignKey,
-    Index,
     Integer,
     LargeBinary,
     Numeric,
@@ -92,34 +90,4 @@ vsdc_invoices = Table(
     Column("response", Text, nullable=False),  # the JSON response given (for replay)
     Column("created_at", BigInteger, nullable=False),
     UniqueConstraint("register_id", "ino", name="uq_vsdc_invoices_register_ino"),
-)
-
-outbox_messages = Table(
-    "outbox_messages",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("kind", String(64), nullable=False),
-    Column("key", String(200), nullable=False, unique=True),  # the idempotency key sent to the receiver
-    Column("payload", Text, nullable=False),  # JSON
-    Column("status", String(16), nullable=False),  # pending | delivered | failed
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("next_attempt_at", BigInteger, nullable=False),
-    Column("locked_until", BigInteger, nullable=True),
-    Column("last_error", Text, nullable=True),
-    Column("created_at", BigInteger, nullable=False),
-    Column("delivered_at", BigInteger, nullable=True),
-)
-Index("ix_outbox_messages_status_next", outbox_messages.c.status, outbox_messages.c.next_attempt_at)
-
-outbox_attempts = Table(
-    "outbox_attempts",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("message_id", Integer, ForeignKey("outbox_messages.id"), nullable=False),
-    Column("attempt", Integer, nullable=False),
-    Column("started_at", BigInteger, nullable=False),
-    Column("finished_at", BigInteger, nullable=True),
-    Column("outcome", String(16), nullable=False),  # started | delivered | retry | failed
-    Column("error", Text, nullable=True),
-    UniqueConstraint("message_id", "attempt", name="uq_outbox_attempts_message_attempt"),
 )

@@ -1,5 +1,8 @@
 """Pydantic types shared by the API schemas of every domain (the contract's shared formats).
 
+Here, not in ``openvcr.api``, because every domain's ``schemas.py`` builds on them and a domain module does not
+import the HTTP edge.
+
 - Money / quantities in requests: decimal strings; JSON numbers tolerated (converted via their text, never
   via binary floating point). Responses: JSON numbers.
 - Timestamps in responses: ``YYYY-MM-DDTHH:MM:SS.sssZ`` (UTC).

@@ -18,11 +18,11 @@ from typing import Any
 
 import httpx
 
-from openvcr.authority.atax.sandbox import AtaxSandbox
-from openvcr.authority.outbox import Deliverer, DeliveryRejected, DeliveryRetryable, OutboxMessage
 from openvcr.config import Settings
+from openvcr.outbox.models import Deliverer, DeliveryRejected, DeliveryRetryable, OutboxMessage
 from openvcr.store.db import Database
 from openvcr.vsdc import repository, service
+from openvcr.vsdc.atax.sandbox import AtaxSandbox
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429})
 

@@ -1,0 +1,20 @@
+"""A transactional outbox: messages written with the business data, delivered after commit by a worker.
+
+Rules:
+- ``repository.enqueue(conn, kind, key, payload)`` runs inside the caller's transaction: the message exists
+  exactly when the business data exists. ``key`` is unique (the idempotency key the receiver sees); enqueueing
+  the same key again returns the existing message and adds nothing.
+- A worker delivers due messages after commit, oldest first, through the deliverer registered for the
+  message's ``kind`` (the outbox knows no kind: whoever builds the worker registers the deliverers). A message
+  is claimed with a lease (``locked_until``) so concurrent workers do not deliver it at the same time; an
+  expired lease (a worker that died) makes it due again.
+- Every try is one ``outbox_attempts`` row, written *before* the delivery starts and completed after it.
+- A deliverer raises ``DeliveryRetryable`` (outage, timeout, 5xx: tried again after an exponential backoff
+  ``base × 2^(attempt−1)``, capped) or ``DeliveryRejected`` (the receiver refused it for good: ``failed``).
+  Any other exception counts as retryable.
+- Exactly once from the receiver's point of view: the receiver deduplicates on the key, so a delivery whose
+  answer was lost is repeated with the same key and acknowledged without a second effect.
+
+Modules: ``models`` (types and errors), ``repository`` (SQL), ``worker`` (delivery), ``cli``
+(``openvcr outbox …``).
+"""

@@ -1,0 +1,137 @@
+"""The outbox's SQL: enqueue in the caller's transaction, claim and finish an attempt, status counts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from openvcr.outbox.models import DELIVERED, FAILED, PENDING, KindStatus, OutboxMessage
+from openvcr.store.db import now_ms
+from openvcr.store.schema.outbox import outbox_attempts, outbox_messages
+
+
+def enqueue(conn: Connection, kind: str, key: str, payload: Mapping[str, Any]) -> int:
+    """Add a message in the caller's transaction; return its id (the existing one for a known key)."""
+    if not kind or not key:
+        raise ValueError("an outbox message needs a kind and a key")
+    existing = conn.execute(select(outbox_messages.c.id).where(outbox_messages.c.key == key)).scalar()
+    if existing is not None:
+        return int(existing)
+    now = now_ms()
+    message_id = conn.execute(
+        insert(outbox_messages)
+        .values(
+            kind=kind,
+            key=key,
+            payload=json.dumps(dict(payload), sort_keys=True, separators=(",", ":")),
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        .returning(outbox_messages.c.id)
+    ).scalar_one()
+    return int(message_id)
+
+
+def claim(
+    conn: Connection,
+    kinds: Iterable[str],
+    now: int,
+    *,
+    lease_ms: int,
+    exclude: Iterable[int] = (),
+    skip_locked: bool = False,
+) -> OutboxMessage | None:
+    """Take the oldest due message of ``kinds`` (not in ``exclude``): lease it and record the start of an attempt.
+
+    ``skip_locked`` (PostgreSQL) passes over rows another worker is claiming at the same moment.
+    """
+    query = (
+        select(outbox_messages)
+        .where(
+            outbox_messages.c.status == PENDING,
+            outbox_messages.c.kind.in_(sorted(kinds)),
+            outbox_messages.c.next_attempt_at <= now,
+            or_(outbox_messages.c.locked_until.is_(None), outbox_messages.c.locked_until <= now),
+        )
+        .order_by(outbox_messages.c.next_attempt_at, outbox_messages.c.id)
+        .limit(1)
+    )
+    excluded = sorted(exclude)
+    if excluded:
+        query = query.where(outbox_messages.c.id.not_in(excluded))
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    row = conn.execute(query).first()
+    if row is None:
+        return None
+    attempt = int(row.attempts) + 1
+    conn.execute(
+        update(outbox_messages)
+        .where(outbox_messages.c.id == row.id)
+        .values(attempts=attempt, locked_until=now + lease_ms)
+    )
+    conn.execute(insert(outbox_attempts).values(message_id=row.id, attempt=attempt, started_at=now, outcome="started"))
+    return OutboxMessage(id=row.id, kind=row.kind, key=row.key, payload=json.loads(row.payload), attempt=attempt)
+
+
+def finish(
+    conn: Connection, message: OutboxMessage, outcome: str, error: str | None, *, now: int, next_attempt_at: int
+) -> None:
+    """Record how an attempt ended (``delivered``, ``failed`` or ``retry`` at ``next_attempt_at``); free the lease."""
+    values: dict[str, Any] = {"locked_until": None, "last_error": error}
+    if outcome == "delivered":
+        values.update(status=DELIVERED, delivered_at=now)
+    elif outcome == "failed":
+        values.update(status=FAILED)
+    else:
+        values.update(next_attempt_at=next_attempt_at)
+    conn.execute(update(outbox_messages).where(outbox_messages.c.id == message.id).values(**values))
+    conn.execute(
+        update(outbox_attempts)
+        .where(
+            and_(
+                outbox_attempts.c.message_id == message.id,
+                outbox_attempts.c.attempt == message.attempt,
+            )
+        )
+        .values(finished_at=now, outcome=outcome, error=error)
+    )
+
+
+def status(conn: Connection, kinds: Iterable[str] | None = None) -> list[KindStatus]:
+    """How many messages of each kind are pending, delivered, failed; the oldest pending one's time."""
+    query = select(
+        outbox_messages.c.kind,
+        outbox_messages.c.status,
+        func.count().label("n"),
+        func.min(outbox_messages.c.created_at).label("oldest"),
+    ).group_by(outbox_messages.c.kind, outbox_messages.c.status)
+    if kinds is not None:
+        query = query.where(outbox_messages.c.kind.in_(list(kinds)))
+    counts: dict[str, dict[str, int]] = {}
+    oldest: dict[str, int] = {}
+    for row in conn.execute(query):
+        counts.setdefault(row.kind, {})[row.status] = int(row.n)
+        if row.status == PENDING:
+            oldest[row.kind] = int(row.oldest)
+    return [
+        KindStatus(
+            kind=kind,
+            pending=by_status.get(PENDING, 0),
+            delivered=by_status.get(DELIVERED, 0),
+            failed=by_status.get(FAILED, 0),
+            oldest_pending_at=oldest.get(kind),
+        )
+        for kind, by_status in sorted(counts.items())
+    ]
+
+
+def message_status(conn: Connection, key: str) -> str | None:
+    """The status of the message with this key (None when there is none)."""
+    value = conn.execute(select(outbox_messages.c.status).where(outbox_messages.c.key == key)).scalar()
+    return None if value is None else str(value)
