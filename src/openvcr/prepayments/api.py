@@ -145,8 +145,8 @@ def get_prepayment(prepayment_id: int, principal: Reader, ctx: Ctx) -> Prepaymen
         refund=None
         if refund is None
         else PrepaymentRefundOut(
-            non_cash_amount=Decimal(refund.non_cash),
-            cash_amount=Decimal(refund.cash),
+            non_cash_amount=refund.non_cash,
+            cash_amount=refund.cash,
             receipt=_receipt(refund.receipt),
         ),
         cashier=CashierBrief(
@@ -181,7 +181,7 @@ def get_prepayment_refund(refund_id: int, principal: Reader, ctx: Ctx) -> Prepay
         id=refund.id,
         prepayment_id=refund.prepayment_id,
         fiscal_status=refund.state,
-        cash_amount=Decimal(refund.cash),
-        non_cash_amount=Decimal(refund.non_cash),
+        cash_amount=refund.cash,
+        non_cash_amount=refund.non_cash,
         receipt=_receipt(refund.receipt),
     )

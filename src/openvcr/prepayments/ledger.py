@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, insert, select
 
 from openvcr.core.errors import Issue, ValidationFailed
 from openvcr.core.money import ZERO
@@ -30,6 +30,7 @@ from openvcr.documents.repository import with_document
 from openvcr.store.db import now_ms
 from openvcr.store.schema.documents import documents
 from openvcr.store.schema.sales import prepayment_refunds, prepayment_usages, prepayments
+from openvcr.store.types import money_sum
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,11 @@ def _used(conn: Connection, prepayment_ids: Sequence[int]) -> dict[int, Decimal]
     if not prepayment_ids:
         return {}
     rows = conn.execute(
-        select(prepayment_usages.c.prepayment_id, func.sum(prepayment_usages.c.amount))
+        select(prepayment_usages.c.prepayment_id, money_sum(prepayment_usages.c.amount))
         .where(prepayment_usages.c.prepayment_id.in_(prepayment_ids))
         .group_by(prepayment_usages.c.prepayment_id)
     )
-    return {int(pid): Decimal(str(total)) for pid, total in rows}
+    return {int(pid): total for pid, total in rows}
 
 
 def _refunded(conn: Connection, prepayment_ids: Sequence[int]) -> set[int]:
@@ -77,18 +78,18 @@ def entries_for(conn: Connection, rows: Sequence[Any]) -> list[LedgerEntry]:
     refunded = _refunded(conn, ids)
     result = []
     for row in rows:
-        amount = Decimal(row.amount)
+        amount: Decimal = row.amount
         if row.id in refunded:
             remaining, state = ZERO, "refunded"
         else:
-            remaining = (amount - used.get(row.id, ZERO)).quantize(Decimal("0.01"))
+            remaining = amount - used.get(row.id, ZERO)
             state = "open" if remaining > 0 else "consumed"
         result.append(
             LedgerEntry(
                 prepayment_id=row.id,
                 created_at=row.created_at,
-                cash=Decimal(row.cash),
-                non_cash=Decimal(row.non_cash),
+                cash=row.cash,
+                non_cash=row.non_cash,
                 amount=amount,
                 buyer_tin=row.buyer_tin,
                 customer_ref=row.customer_ref,
@@ -146,13 +147,13 @@ def hold_prepayment(
 def _sale_sources(conn: Connection, sale_id: int) -> list[tuple[int, int, Decimal]]:
     """(prepayment, entity, net amount still consumed) of a sale, newest prepayment first, skipping refunded ones."""
     rows = conn.execute(
-        select(prepayment_usages.c.prepayment_id, prepayment_usages.c.entity_id, func.sum(prepayment_usages.c.amount))
+        select(prepayment_usages.c.prepayment_id, prepayment_usages.c.entity_id, money_sum(prepayment_usages.c.amount))
         .where(prepayment_usages.c.sale_id == sale_id)
         .group_by(prepayment_usages.c.prepayment_id, prepayment_usages.c.entity_id)
         .order_by(prepayment_usages.c.prepayment_id.desc())
     ).all()
     refunded = _refunded(conn, [int(r[0]) for r in rows])
-    return [(int(p), int(e), Decimal(str(n))) for p, e, n in rows if int(p) not in refunded]
+    return [(int(p), int(e), n) for p, e, n in rows if int(p) not in refunded]
 
 
 def returnable_prepayment(conn: Connection, sale_id: int) -> Decimal:
@@ -171,7 +172,7 @@ def return_prepayment(conn: Connection, sale_id: int, refund_id: int, amount: De
     for prepayment_id, entity_id, net in rows:
         if left <= 0:
             break
-        give = min(left, Decimal(str(net)))
+        give = min(left, net)
         if give <= 0:
             continue
         conn.execute(

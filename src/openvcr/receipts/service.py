@@ -94,7 +94,7 @@ def _dec(value: Any) -> Decimal:
 
 
 def _payments(row: Any, names: tuple[tuple[str, str], ...]) -> tuple[tuple[str, Decimal], ...]:
-    return tuple((label, _dec(getattr(row, column))) for label, column in names if _dec(getattr(row, column)) != 0)
+    return tuple((label, getattr(row, column)) for label, column in names if getattr(row, column) != 0)
 
 
 def _sale_lines(conn: Connection, sale_id: int) -> tuple[ReceiptLine, ...]:
@@ -102,14 +102,14 @@ def _sale_lines(conn: Connection, sale_id: int) -> tuple[ReceiptLine, ...]:
     return tuple(
         ReceiptLine(
             title=OfferTitle.from_json(row.offer["title"]).texts,
-            quantity=_dec(row.quantity),
+            quantity=row.quantity,
             unit=row.unit,
-            price=_dec(row.price),
-            discount=None if row.discount is None else _dec(row.discount),
+            price=row.price,
+            discount=row.discount,
             discount_type=row.discount_type,
-            additional_discount=None if row.additional_discount is None else _dec(row.additional_discount),
+            additional_discount=row.additional_discount,
             additional_discount_type=row.additional_discount_type,
-            total=_dec(row.total),
+            total=row.total,
         )
         for row in rows
     )
@@ -128,14 +128,14 @@ def _refund_lines(conn: Connection, refund_id: int, sale_id: int) -> tuple[Recei
     return tuple(
         ReceiptLine(
             title=OfferTitle.from_json(row.offer["title"]).texts,
-            quantity=_dec(row.quantity),
+            quantity=row.quantity,
             unit=row.unit,
-            price=_dec(row.price),
+            price=row.price,
             discount=None,
             discount_type=None,
             additional_discount=None,
             additional_discount_type=None,
-            total=_dec(row.amount),
+            total=row.amount,
         )
         for row in rows
     )
@@ -161,16 +161,16 @@ def _document(conn: Connection, kind: str, row: Any) -> ReceiptDocument:
     if kind == DocType.SALE.value:
         return ReceiptDocument(
             **common,
-            total=_dec(row.total),
+            total=row.total,
             payments=_payments(row, _SALE_PAYMENTS),
-            change=_dec(row.change),
+            change=row.change,
             lines=_sale_lines(conn, row.id),
         )
     if kind == DocType.SALE_REFUND.value:
         sale = conn.execute(with_document(sales).where(sales.c.id == row.sale_id)).one()
         return ReceiptDocument(
             **common,
-            total=_dec(row.total),
+            total=row.total,
             payments=_payments(row, _SALE_PAYMENTS),
             change=Decimal("0.00"),
             lines=_refund_lines(conn, row.id, row.sale_id),
@@ -178,12 +178,12 @@ def _document(conn: Connection, kind: str, row: Any) -> ReceiptDocument:
         )
     if kind == DocType.PREPAYMENT.value:
         return ReceiptDocument(
-            **common, total=_dec(row.amount), payments=_payments(row, _PREPAYMENT_PAYMENTS), change=Decimal("0.00")
+            **common, total=row.amount, payments=_payments(row, _PREPAYMENT_PAYMENTS), change=Decimal("0.00")
         )
     prepayment = conn.execute(with_document(prepayments).where(prepayments.c.id == row.prepayment_id)).one()
     return ReceiptDocument(
         **common,
-        total=_dec(row.amount),
+        total=row.amount,
         payments=_payments(row, _PREPAYMENT_PAYMENTS),
         change=Decimal("0.00"),
         refund_of=int(prepayment.receipt["srcId"]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -68,17 +67,17 @@ def get_sale(sale_id: int, principal: SalesReader, ctx: Ctx) -> SaleDetail:
         created_at=iso_ms(sale.created_at),
         buyer_tin=sale.buyer_tin,
         comment=sale.comment,
-        cash_amount=Decimal(sale.cash),
-        non_cash_amount=Decimal(sale.non_cash),
-        prepayment_amount=Decimal(sale.prepayment),
-        compensation_amount=Decimal(sale.compensation),
+        cash_amount=sale.cash,
+        non_cash_amount=sale.non_cash,
+        prepayment_amount=sale.prepayment,
+        compensation_amount=sale.compensation,
         receipt=_receipt(sale.receipt),
         refunds=[
             RefundOut(
-                non_cash_amount=Decimal(refund.non_cash) + Decimal(refund.compensation),
-                cash_amount=Decimal(refund.cash),
+                non_cash_amount=refund.non_cash + refund.compensation,
+                cash_amount=refund.cash,
                 receipt=_receipt(refund.receipt),
-                items=[RefundItemOut(quantity=Decimal(line.quantity)) for line in lines],
+                items=[RefundItemOut(quantity=line.quantity) for line in lines],
             )
             for refund, lines in detail["refunds"]
         ],
@@ -88,12 +87,12 @@ def get_sale(sale_id: int, principal: SalesReader, ctx: Ctx) -> SaleDetail:
         items=[
             SaleItemOut(
                 src_id=item.line_no,
-                quantity=Decimal(item.quantity),
-                price=Decimal(item.price),
+                quantity=item.quantity,
+                price=item.price,
                 unit=item.unit,
-                discount=Decimal(item.discount) if item.discount is not None else None,
+                discount=item.discount,
                 discount_type=item.discount_type,
-                additional_discount=Decimal(item.additional_discount) if item.additional_discount is not None else None,
+                additional_discount=item.additional_discount,
                 additional_discount_type=item.additional_discount_type,
                 department=DepartmentBrief(
                     internal_id=item.department_id,
@@ -135,7 +134,7 @@ def get_sale_refund(refund_id: int, principal: SalesReader, ctx: Ctx) -> SaleRef
         id=refund.id,
         sale_id=refund.sale_id,
         fiscal_status=refund.state,
-        cash_amount=Decimal(refund.cash),
-        non_cash_amount=Decimal(refund.non_cash) + Decimal(refund.compensation),
+        cash_amount=refund.cash,
+        non_cash_amount=refund.non_cash + refund.compensation,
         receipt=_receipt(refund.receipt),
     )

@@ -3,7 +3,9 @@
 Rules:
 - A sale uses the CBA rate of the previous business day in Yerevan time: the newest published rate dated
   strictly before the sale's date (the CBA publishes on business days, so weekends and holidays fall back to
-  the last publication). ``ratePerUnit`` = rate ÷ amount (the CBA quotes e.g. JPY per 100 units).
+  the last publication). ``ratePerUnit`` = rate ÷ amount (the CBA quotes e.g. JPY per 100 units), rounded
+  half-up to 6 decimals (``PER_UNIT_DECIMALS``, exact for amounts of 1, 10 and 100): the rate a sale prices
+  with is the rate it records (``sales.exchange_rate`` holds exactly 6 decimals).
 - ``AMD`` or a code that is not an ISO 4217 currency the CBA publishes → 400; no rate on file → 400 naming
   the currency (the operator imports rates with ``openvcr rates import`` / ``openvcr rates set``).
 - Rates on file: one per (currency, publication date); importing a date again replaces its rate (the CBA
@@ -25,7 +27,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
@@ -128,8 +130,12 @@ def quote(
     if row is None:
         raise _bad(path, f"no CBA rate for {code} before {sale_date.isoformat()}")
     amount = int(row.amount)
-    rate = Decimal(row.rate)
-    return RateQuote(code, rate / amount, amount, row.rate_date, sale_date.isoformat())
+    rate: Decimal = row.rate
+    per_unit = rate / amount
+    rounded = per_unit.quantize(Decimal(1).scaleb(-PER_UNIT_DECIMALS), rounding=ROUND_HALF_UP)
+    if rounded != per_unit:  # an amount other than 1, 10 or 100: more decimals than a sale records
+        per_unit = rounded
+    return RateQuote(code, per_unit, amount, row.rate_date, sale_date.isoformat())
 
 
 def rate_for_sale(conn: Connection, currency: str, path: Sequence[str | int]) -> Decimal:
@@ -141,6 +147,7 @@ def rate_for_sale(conn: Connection, currency: str, path: Sequence[str | int]) ->
 
 SOURCE = "CBA"
 RATE_DECIMALS = 4
+PER_UNIT_DECIMALS = 6
 
 
 class RatesFileError(ValueError):

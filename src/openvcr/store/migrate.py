@@ -1,14 +1,20 @@
-"""Run Alembic migrations programmatically (``openvcr db upgrade``, ``init`` and ``serve``)."""
+"""Run Alembic migrations programmatically (``openvcr db upgrade``, ``init`` and ``serve``).
+
+Rules:
+- One migration run is one transaction.
+- On SQLite a migration may rebuild a table (``batch_alter_table``: create a copy, drop the old table, rename the
+  copy). Dropping a table with ``PRAGMA foreign_keys=ON`` deletes its rows first and cascades to the tables that
+  reference it, so migrations run with foreign keys off (the pragma only takes effect outside a transaction);
+  ``PRAGMA foreign_key_check`` must find nothing before the run commits, and foreign keys are back on after.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
 
 from openvcr.store.db import Database
 
@@ -21,41 +27,40 @@ def _config() -> Config:
     return config
 
 
-@contextmanager
-def _migrating(db: Database) -> Iterator[Connection]:
-    """One transaction for a migration run. On SQLite, foreign keys are not enforced while tables are
-    rebuilt (a rebuild drops and recreates a table, which must not cascade into the rows referring to it);
-    every reference is checked before the transaction commits."""
+class ForeignKeyViolation(RuntimeError):
+    """A migration left rows whose foreign keys point nowhere (SQLite)."""
+
+
+def _run(db: Database, step: Callable[[Config], None]) -> None:
+    config = _config()
     with db.engine.connect() as conn:
-        raw = conn.connection.driver_connection if db.is_sqlite else None
-        if raw is not None:
-            raw.execute("PRAGMA foreign_keys=OFF")  # outside a transaction: the pragma is a no-op inside one
+        sqlite = conn.dialect.name == "sqlite"
+        raw = conn.connection.driver_connection
+        if sqlite:
+            assert raw is not None
+            raw.execute("PRAGMA foreign_keys=OFF")  # no transaction is open yet: the pragma takes effect
         try:
             with conn.begin():
-                yield conn
-                if raw is not None:
-                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                config.attributes["connection"] = conn
+                step(config)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
                     if broken:
-                        raise RuntimeError(f"migration left broken references: {broken[:5]}")
+                        raise ForeignKeyViolation(f"the migration broke foreign keys: {broken[:5]}")
         finally:
-            if raw is not None:
+            if sqlite:
+                assert raw is not None
                 raw.execute("PRAGMA foreign_keys=ON")
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the database schema up to ``revision`` (default: the newest)."""
-    config = _config()
-    with _migrating(db) as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, revision)
+    _run(db, lambda config: command.upgrade(config, revision))
 
 
 def downgrade(db: Database, revision: str = "base") -> None:
     """Roll the schema back to ``revision`` (default: empty)."""
-    config = _config()
-    with _migrating(db) as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, revision)
+    _run(db, lambda config: command.downgrade(config, revision))
 
 
 def current(db: Database) -> str | None:

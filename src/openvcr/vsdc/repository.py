@@ -77,7 +77,7 @@ def insert_ca(conn: Connection, cert_pem: str, key_enc: bytes) -> int:
 
 
 def _rates(row: Any) -> dict[str, Decimal]:
-    return {slot: Decimal(getattr(row, f"rate_{code.lower()}")) for code, slot in SLOTS}
+    return {slot: getattr(row, f"rate_{code.lower()}") for code, slot in SLOTS}
 
 
 def taxpayer_by_tin(conn: Connection, tin: str) -> Taxpayer | None:
@@ -246,10 +246,10 @@ def advance_counters(
     return Counters(
         invoice_count=int(row.invoice_count),
         pairs={p: int(getattr(row, f"count_{p.lower()}")) for p in PAIRS},
-        sales_total=Decimal(row.sales_total).quantize(Decimal("0.01")),
-        refund_total=Decimal(row.refund_total).quantize(Decimal("0.01")),
-        sales_tax_total=Decimal(row.sales_tax_total).quantize(Decimal("0.01")),
-        refund_tax_total=Decimal(row.refund_tax_total).quantize(Decimal("0.01")),
+        sales_total=row.sales_total,
+        refund_total=row.refund_total,
+        sales_tax_total=row.sales_tax_total,
+        refund_tax_total=row.refund_tax_total,
     )
 
 

@@ -55,6 +55,23 @@ def test_rate_per_unit_divides_by_the_quoted_amount(api: Api) -> None:
     assert body["amount"] == 100 and body["ratePerUnit"] == 2.5107
 
 
+def test_a_rate_per_unit_beyond_6_decimals_is_rounded_half_up_and_the_sale_records_the_rate_it_priced_with(
+    api: Api,
+) -> None:
+    put(api.db, ("JPY", yerevan_today() - timedelta(days=1), 1000, "251.0715"))
+    assert rate(api, "JPY").json()["ratePerUnit"] == 0.251072  # 0.2510715 half-up
+    body = sale_body("1000")
+    body["items"][0]["currency"] = "JPY"
+    body["amount"] = {"cash": "300"}
+    response = post_sale(api, body)
+    assert response.status_code == 200, response.text
+    with api.db.read() as conn:
+        recorded = conn.execute(select(sales.c.exchange_rate).where(sales.c.id == response.json()["saleId"]))
+        assert recorded.scalar_one() == Decimal("0.251072")
+    detail = api.client.get(f"/api/v1/sales/{response.json()['saleId']}", headers=api.headers).json()
+    assert detail["items"][0]["price"] == 251.07  # 1000 × 0.251072 = 251.072
+
+
 def test_weekend_and_holiday_sales_fall_back_to_the_last_publication(database: Database) -> None:
     friday, monday = date(2026, 11, 20), date(2026, 11, 23)
     put(database, ("USD", date(2026, 11, 19), 1, "387.92"), ("USD", friday, 1, "387.50"), ("USD", monday, 1, "388"))

@@ -13,7 +13,7 @@ import pytest
 from openvcr.authority.sandbox import arith, demo
 from openvcr.authority.sandbox import messages as m
 from openvcr.authority.sandbox.simulator import SandboxConfig, Simulator
-from openvcr.authority.sandbox.state import SandboxState
+from openvcr.authority.sandbox.state import SandboxState, from_json, to_json
 
 CRN = demo.CRN
 
@@ -357,3 +357,44 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
     assert again.ok("printCopy", {"crn": CRN, "seq": 3, "receiptId": 8}) == receipt
     assert _error(again, "printCopy", {"crn": CRN, "seq": 3, "receiptId": 8})[0] == 104
     again.state.close()
+
+
+def _stored_numbers(text: str) -> list[str]:
+    """Every JSON number with a fraction in a stored text (there must be none: amounts are strings)."""
+    found: list[str] = []
+    json.loads(text, parse_float=lambda literal: found.append(literal) or Decimal(literal))
+    return found
+
+
+def test_sandbox_amounts_and_quantities_are_stored_as_exact_decimal_strings_never_real(ready: Sim) -> None:
+    price, quantity = "12345678901234.57", "1.234"  # more digits than a float holds
+    ready.ok("print", sale(cashAmount=0, cardAmount="15234567764123.46",
+                           items=[line(price=price, quantity=quantity)]))  # fmt: skip
+    with ready.state.transaction() as conn:
+        row = conn.execute(
+            "SELECT typeof(info) AS kind, info, response, returned FROM receipts WHERE crn = ? AND kind = 'sale'"
+            " ORDER BY receipt_id DESC LIMIT 1",
+            (CRN,),
+        ).fetchone()
+        real_columns = conn.execute(
+            "SELECT COUNT(*) FROM pragma_table_list t, pragma_table_info(t.name) c"
+            " WHERE t.schema = 'main' AND upper(c.type) IN ('REAL', 'FLOAT', 'DOUBLE', 'NUMERIC')"
+        ).fetchone()[0]
+    assert row["kind"] == "text" and real_columns == 0
+    for text in (row["info"], row["response"], row["returned"]):
+        assert _stored_numbers(text) == []
+    info = json.loads(row["info"])
+    (item,) = info["items"]
+    assert (item["price"], item["quantity"]) == (price, quantity)
+    assert info["cardAmount"] == "15234567764123.46" and info["totalAmount"] == item["totalWithTaxes"]
+    assert Decimal(item["totalWithTaxes"]) == Decimal("15234567764123.46")
+
+
+def test_sandbox_to_json_refuses_a_float() -> None:
+    with pytest.raises(TypeError, match="float"):
+        to_json({"amount": 1.5})
+    assert to_json({"amount": [Decimal("1.50")]}) == '{"amount": ["1.50"]}'
+
+
+def test_sandbox_stored_json_with_number_literals_reads_back_as_exact_decimals() -> None:
+    assert from_json('{"total": 9999999999999999.99, "n": 3}') == {"total": Decimal("9999999999999999.99"), "n": 3}

@@ -40,7 +40,7 @@ from typing import Any
 
 from openvcr.authority.sandbox import arith
 from openvcr.authority.sandbox import messages as m
-from openvcr.authority.sandbox.state import Ecr, SandboxState, to_json
+from openvcr.authority.sandbox.state import Ecr, SandboxState, from_json, to_json
 
 ROOT = "/taxsystem-rs-vcr"
 API = "/api/v1.0/"
@@ -470,7 +470,7 @@ class Simulator:
         for row in rows:
             goods = [
                 {"goodName": g["goodName"], "goodCode": g["goodCode"], "price": Decimal(g["price"])}
-                for g in json.loads(row["goods"])
+                for g in from_json(row["goods"])
             ]
             lists.append({"listname": row["listname"], "taxRegimeName": m.REGIME_NAMES[regime], "goods": goods})
         return {"goodLists": lists}
@@ -702,7 +702,7 @@ class Simulator:
 
     def _m_print_copy(self, conn: sqlite3.Connection, ecr: Ecr, body: Body, receipt_id: int, lang: str) -> Any:
         row = self._load(conn, ecr.crn, receipt_id)
-        return _decimals(json.loads(row["response"]))
+        return _decimals(from_json(row["response"]))
 
     def _source(self, conn: sqlite3.Connection, ecr: Ecr, source_crn: str | None) -> str:
         if source_crn is None or source_crn == ecr.crn:
@@ -717,8 +717,8 @@ class Simulator:
         row = self._load(conn, source, receipt_id)
         if row["kind"] == "return":
             raise SrcError(m.RETURN_OF_RETURN)
-        info = _decimals(json.loads(row["info"]))
-        returned = json.loads(row["returned"])
+        info = _decimals(from_json(row["info"]))
+        returned = from_json(row["returned"])
         items = []
         for line in info["items"]:
             pid = str(line["receiptProductId"])
@@ -760,8 +760,8 @@ class Simulator:
         row = self._load(conn, source, p["receipt_id"])
         if row["kind"] == "return":
             raise SrcError(m.RETURN_OF_RETURN)
-        info = _decimals(json.loads(row["info"]))
-        returned = json.loads(row["returned"])
+        info = _decimals(from_json(row["info"]))
+        returned = from_json(row["returned"])
         remaining_total = info["totalAmount"] - Decimal(returned["total"])
         if remaining_total <= 0:
             raise SrcError(m.ALREADY_RETURNED)

@@ -6,7 +6,10 @@ Rules:
   optional caller IP, last seq, the next receipt number (shared by sales and returns), departments, goods
   lists, receipts (with their lines, 0-based ``receiptProductId``) and what was returned of them.
 - Client certificates issued by the sandbox CA map a serial number to a CRN and TIN.
-- Amounts are stored as decimal strings, never floats.
+- Amounts and quantities are stored exactly, as decimal strings inside the JSON texts (``to_json``), never as
+  REAL or JSON floats: ``to_json`` refuses a ``float``. Stored JSON is read back with ``from_json``, which turns
+  any JSON number with a fraction into a ``Decimal`` (a state file hand-edited or written before this rule was
+  enforced reads exactly too), so the state needs no migration.
 """
 
 from __future__ import annotations
@@ -106,7 +109,11 @@ class Ecr:
 
 
 def to_json(value: Any) -> str:
+    """JSON text to store: Decimals become decimal strings; a float is refused (it would not be exact)."""
+
     def convert(v: Any) -> Any:
+        if isinstance(v, float):
+            raise TypeError("the sandbox stores amounts exactly: pass a Decimal, not a float")
         if isinstance(v, Decimal):
             return str(v)
         if isinstance(v, dict):
@@ -116,6 +123,11 @@ def to_json(value: Any) -> str:
         return v
 
     return json.dumps(convert(value), ensure_ascii=False)
+
+
+def from_json(text: str) -> Any:
+    """Stored JSON text back: numbers with a fraction become ``Decimal``, never ``float``."""
+    return json.loads(text, parse_float=Decimal)
 
 
 class SandboxState:

@@ -1,7 +1,8 @@
 """Tables of sales, sale refunds, prepayments (the per-entity ledger) and exchange rates.
 
 Each fiscal row details one row of ``documents`` (``document_id``), which alone holds the document's state,
-url id, cashier, SRC request and receipt. Money is ``Numeric(18, 2)``, quantities ``Numeric(18, 3)``.
+url id, cashier, SRC request and receipt. Money is exact at rest (``store.types``): amounts are ``Money``
+(integer luma), quantities ``Quantity`` (integer thousandths), rates ``Scaled`` integers with their own scale.
 """
 
 from sqlalchemy import (
@@ -11,7 +12,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -19,9 +19,12 @@ from sqlalchemy import (
 )
 
 from openvcr.store.schema.base import metadata
+from openvcr.store.types import Money, Quantity, Scaled
 
-MONEY = Numeric(18, 2)
-QTY = Numeric(18, 3)
+MONEY = Money()
+QTY = Quantity()
+EXCHANGE_RATE = Scaled(6)  # AMD per one unit of the sale's currency
+CBA_RATE = Scaled(4)  # AMD per ``amount`` units, as the CBA publishes it
 
 
 def _money(name: str) -> Column[object]:
@@ -47,7 +50,7 @@ sales = Table(
     Column("customer_ref", String(320), nullable=True),
     Column("comment", Text, nullable=True),
     Column("currency", String(3), nullable=True),
-    Column("exchange_rate", Numeric(18, 6), nullable=True),
+    Column("exchange_rate", EXCHANGE_RATE, nullable=True),
     _money("total"),
     _money("vat"),
     _money("cash"),
@@ -160,7 +163,7 @@ exchange_rates = Table(
     Column("currency", String(3), nullable=False),
     Column("rate_date", String(10), nullable=False),  # YYYY-MM-DD (the CBA's publication date)
     Column("amount", Integer, nullable=False),  # units of the currency the rate is for (1, 10, 100…)
-    Column("rate", Numeric(18, 4), nullable=False),  # AMD for ``amount`` units
+    Column("rate", CBA_RATE, nullable=False),  # AMD for ``amount`` units
     Column("source", String(16), nullable=False),
     Column("imported_at", BigInteger, nullable=False),
     PrimaryKeyConstraint("currency", "rate_date", name="pk_exchange_rates"),

@@ -17,7 +17,6 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     LargeBinary,
-    Numeric,
     String,
     Table,
     Text,
@@ -25,6 +24,9 @@ from sqlalchemy import (
 )
 
 from openvcr.store.schema.base import metadata
+from openvcr.store.types import Money, Scaled
+
+TAX_RATE = Scaled(6)  # percent, up to 6 decimals
 
 vsdc_ca = Table(
     "vsdc_ca",
@@ -39,10 +41,10 @@ vsdc_taxpayers = Table(
     "vsdc_taxpayers",
     metadata,
     Column("entity_id", Integer, ForeignKey("business_entities.id"), primary_key=True),
-    Column("rate_a", Numeric(12, 6), nullable=False),
-    Column("rate_b", Numeric(12, 6), nullable=False),
-    Column("rate_c", Numeric(12, 6), nullable=False),
-    Column("rate_d", Numeric(12, 6), nullable=False),
+    Column("rate_a", TAX_RATE, nullable=False),
+    Column("rate_b", TAX_RATE, nullable=False),
+    Column("rate_c", TAX_RATE, nullable=False),
+    Column("rate_d", TAX_RATE, nullable=False),
     Column("total_invoices", BigInteger, nullable=False, server_default="0"),
     Column("created_at", BigInteger, nullable=False),
 )
@@ -66,10 +68,10 @@ vsdc_devices = Table(
     Column("count_pr", BigInteger, nullable=False, server_default="0"),
     Column("count_ts", BigInteger, nullable=False, server_default="0"),
     Column("count_tr", BigInteger, nullable=False, server_default="0"),
-    Column("sales_total", Numeric(18, 2), nullable=False, server_default="0"),
-    Column("refund_total", Numeric(18, 2), nullable=False, server_default="0"),
-    Column("sales_tax_total", Numeric(18, 2), nullable=False, server_default="0"),
-    Column("refund_tax_total", Numeric(18, 2), nullable=False, server_default="0"),
+    Column("sales_total", Money(), nullable=False, server_default="0"),
+    Column("refund_total", Money(), nullable=False, server_default="0"),
+    Column("sales_tax_total", Money(), nullable=False, server_default="0"),
+    Column("refund_tax_total", Money(), nullable=False, server_default="0"),
     # SHA-256 (hex) of the last invoice's signature: the chain head ('' before the first invoice).
     Column("chain_head", String(64), nullable=False, server_default=""),
     Column("created_at", BigInteger, nullable=False),

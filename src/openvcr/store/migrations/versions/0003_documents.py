@@ -7,8 +7,8 @@ was persisted, else ``pending``: recovery settles both) and keeps its own id; it
 their documents (request hash and stored response); ``idempotency_keys`` goes. Registers gain
 ``late_fiscalization`` (off). The journal is not touched.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from typing import Any
@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
