@@ -188,17 +188,29 @@ def line_refund(
 def split_refund(amount: Decimal, paid: Tenders, refunded: Tenders, sale_total: Decimal, final: bool) -> Tenders:
     """Split a refund ``amount`` over the tenders as originally paid (``paid`` is net of change).
 
-    The final refund of a sale takes exactly what is left of every tender.
+    Rules: every tender's part is its proportional share of ``amount`` (half-up), never more than what is left
+    of it; cash takes the rest. When rounding leaves cash above what is left of it, the excess moves to the
+    other tenders in order (non-cash, prepayment, compensation) within what is left of each; when it leaves
+    cash below zero, the shortfall is taken back from them in reverse order. The final refund of a sale takes
+    exactly what is left of every tender.
     """
     left = paid.minus(refunded)
     if final:
         return left
-    non_cash = min(left.non_cash, proportional(amount, paid.non_cash, sale_total))
-    prepayment = min(left.prepayment, proportional(amount, paid.prepayment, sale_total))
-    compensation = min(left.compensation, proportional(amount, paid.compensation, sale_total))
-    cash = amount - non_cash - prepayment - compensation
-    if cash > left.cash:  # rounding pushed too much onto cash: move the excess back to non-cash
-        excess = cash - left.cash
-        cash = left.cash
-        non_cash += excess
-    return Tenders(cash, non_cash, prepayment, compensation)
+    others = ["non_cash", "prepayment", "compensation"]
+    part = {name: min(getattr(left, name), proportional(amount, getattr(paid, name), sale_total)) for name in others}
+    cash = amount - sum(part.values(), ZERO)
+    for name in reversed(others):  # rounding gave the others more than the amount: take it back
+        if cash >= 0:
+            break
+        back = min(-cash, part[name])
+        part[name] -= back
+        cash += back
+    for name in others:  # rounding pushed too much onto cash: move the excess to what the others have left
+        if cash <= left.cash:
+            break
+        room = getattr(left, name) - part[name]
+        moved = min(cash - left.cash, room)
+        part[name] += moved
+        cash -= moved
+    return Tenders(cash, part["non_cash"], part["prepayment"], part["compensation"])

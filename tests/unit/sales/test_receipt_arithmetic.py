@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal as D  # noqa: N817
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from openvcr.core.receipt import (
@@ -137,6 +137,7 @@ def test_refunding_a_line_piece_by_piece_sums_to_its_total(total: D, quantity: i
 @given(
     cash=money, non_cash=money, prepayment=money, parts=st.lists(st.integers(min_value=1, max_value=100), min_size=1)
 )
+@example(cash=D("0.01"), non_cash=D("0.02"), prepayment=D("0.02"), parts=[1, 1, 1, 1, 1])  # excess past non-cash
 def test_refund_splits_never_exceed_a_tender_and_end_exactly_as_paid(
     cash: D, non_cash: D, prepayment: D, parts: list[int]
 ) -> None:
