@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 from pydantic.alias_generators import to_camel
 
@@ -160,3 +161,14 @@ class OutModel(BaseModel):
     """Response models: snake_case in Python, camelCase on the wire."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return to_json_number(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_bytes(content: Any) -> bytes:
+    """A response body as the API sends it: orjson, Decimals as JSON numbers (the contract's money format)."""
+    return orjson.dumps(content, default=_json_default)

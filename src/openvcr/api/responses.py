@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-import orjson
 from starlette.responses import JSONResponse
 
-from openvcr.core.money import to_json_number
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return to_json_number(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def dumps(content: Any) -> bytes:
-    return orjson.dumps(content, default=_default)
+from openvcr.schemas import json_bytes as dumps
 
 
 class FastJSONResponse(JSONResponse):

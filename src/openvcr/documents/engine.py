@@ -41,13 +41,13 @@ from openvcr.core.errors import (
     IdempotencyMismatch,
     PendingDocument,
 )
-from openvcr.core.money import to_json_number
 from openvcr.documents import repository as repo
 from openvcr.documents import requests
 from openvcr.documents.models import UNSETTLED, Document, DocumentState, Draft, JournalBody, Outcome, RequestKey
 from openvcr.outbox.repository import enqueue
 from openvcr.registers import journal
 from openvcr.registers.signing_keys import signer_for
+from openvcr.schemas import json_bytes
 from openvcr.store.db import Database, now_ms
 
 log = logging.getLogger("openvcr.documents")
@@ -122,15 +122,8 @@ def src_summary(stored: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def response_bytes(model: BaseModel) -> bytes:
-    """A response model as the exact JSON bytes the API answers (Decimals as JSON numbers)."""
-    import orjson
-
-    def default(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return to_json_number(value)
-        raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-    return orjson.dumps(model.model_dump(by_alias=True), default=default)
+    """A response model as the exact JSON bytes the API answers."""
+    return json_bytes(model.model_dump(by_alias=True))
 
 
 def src_key(document: Document) -> str:
