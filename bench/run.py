@@ -10,7 +10,7 @@ keep-alive clients (default 32):
 (c) V-SDC invoices over mutual TLS (2-worker run; the V-SDC listener is its own process);
 (d) ``openvcr verify`` on the journal the run produced;
 (e) sales against an SRC sandbox run as a separate process with 50 ms of added latency, for 1, 4 and 16
-    registers (SQLite, 2 workers);
+    registers (``BENCH_CONCURRENCY`` clients) and 64 registers (128 clients) (SQLite, 2 workers);
 (f) with ``BENCH_PRELOAD=N`` (default 0: off): after (a)–(c), N signed, chained sale entries are appended to
     the register's journal (``bench.preload``), and (a) and (b) run again with 2 workers against that journal;
     ``preload_ratio`` is the preloaded sales rate over the near-empty journal's rate of the same run.
@@ -45,6 +45,8 @@ from bench import processes, workload
 from bench.workload import RegisterRefs
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# (e): (registers, clients); 0 clients = BENCH_CONCURRENCY
+LATENCY_STEPS: tuple[tuple[int, int], ...] = ((1, 0), (4, 0), (16, 0), (64, 128))
 
 
 def _env_int(name: str, default: int) -> int:
@@ -358,7 +360,7 @@ def check_documents(b: Backend, db: Any) -> dict[str, Any]:
 
 
 def run_latency(work: Path, cfg: Config, out: dict[str, Any]) -> None:
-    """(e): sales against a separate sandbox process with added latency, 1, 4 and 16 registers, 2 workers."""
+    """(e): sales against a separate sandbox process with added latency, 1 to 64 registers, 2 workers."""
     from bench.registers import add_register, refs_of
     from openvcr.authority.factory import build_gateway
     from openvcr.authority.service import SrcService
@@ -376,7 +378,7 @@ def run_latency(work: Path, cfg: Config, out: dict[str, Any]) -> None:
         settings = Settings(database_url=url, src_mode="remote", src_url=src_url)
         src = SrcService(db, build_gateway(settings), settings)
         registers = [refs_of(db, int(init["vcrId"]), init["apiKey"], int(init["cashier"]["id"]))]
-        for n in range(1, 16):
+        for n in range(1, max(count for count, _ in LATENCY_STEPS)):
             registers.append(add_register(db, settings, src, f"R{n}"))
         b = Backend("latency", url, work, env)
         with processes.serve(url, env, log, workers=2) as base:
@@ -388,15 +390,13 @@ def run_latency(work: Path, cfg: Config, out: dict[str, Any]) -> None:
                 batch = workload.sale_requests(refs, 50, seed=100 + i, with_prepayments=False)
                 groups.append(list(range(len(requests), len(requests) + len(batch))))
                 requests += batch
-            for count in (1, 4, 16):
-                r = load(
-                    work,
-                    f"latency-{count}",
-                    spec_for(base, requests, cfg, client_groups=groups[:count], collect=True, timeout=120),
-                )
+            for count, clients in LATENCY_STEPS:
+                spec = spec_for(base, requests, cfg, client_groups=groups[:count], collect=True, timeout=120)
+                spec["concurrency"] = clients or cfg.concurrency
+                r = load(work, f"latency-{count}", spec)
                 b.sale_oks += r["all_statuses"].get("200", 0)
                 b.sale_ids += ids_of(r.pop("bodies"), "saleId")
-                line(f"(e) sales, {count} register(s)", r)
+                line(f"(e) sales, {count} register(s), {spec['concurrency']} clients", r)
                 out[f"registers{count}"] = r
         out["verify"] = verify(b, db)
         out["checks"] = check_documents(b, db)
@@ -516,7 +516,7 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
             summary[f"{prefix}preload_entries"] = stage["entries"]
             summary[f"{prefix}preload_ratio"] = round(stage["preload_ratio"], 4)
     latency = results.get("latency", {})
-    for count in (1, 4, 16):
+    for count, _clients in LATENCY_STEPS:
         r = latency.get(f"registers{count}")
         if r:
             summary[f"latency_sales_rps_{count}r"] = round(r["rps"], 1)
