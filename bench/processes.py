@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+ROOT = Path(__file__).resolve().parent.parent  # the directory that holds ``bench``
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -71,6 +72,23 @@ def _wait_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60)
     raise RuntimeError(f"nothing listens on port {port}")
 
 
+def _wait_healthy(base: str, path: str, process: subprocess.Popen[bytes], log: Path, workers: int, what: str) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}; see {log}")
+        try:
+            if httpx.get(f"{base}{path}", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not become healthy; see {log}")
+        time.sleep(0.2)
+    if workers > 1:
+        time.sleep(1.5)  # let every worker finish its start-up before the clock runs
+
+
 @contextmanager
 def serve(
     database: str,
@@ -93,22 +111,31 @@ def serve(
         pids.append(process.pid)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"openvcr serve exited with {process.returncode}; see {log}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"openvcr serve did not become healthy; see {log}")
-            time.sleep(0.2)
-        if workers > 1:
-            time.sleep(1.5)  # let every worker finish its start-up before the clock runs
+        _wait_healthy(base, "/healthz", process, log, workers, "openvcr serve")
         if vsdc_port is not None:
             _wait_port(vsdc_port, process)
+        yield base
+    finally:
+        _stop(process)
+
+
+@contextmanager
+def reference(kind: str, env: dict[str, str], log: Path, *, workers: int) -> Iterator[str]:
+    """A reference app of ``bench.reference`` (``floor``, ``naive``), served like ``openvcr serve``; yields its URL.
+
+    The naive service reads its database from ``NAIVE_DATABASE_URL`` in ``env``.
+    """
+    from bench.reference import READY_PATHS
+
+    port = free_port()
+    args = [sys.executable, "-m", "bench.reference", kind, "--port", str(port), "--workers", str(workers)]
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, READY_PATHS[kind], process, log, workers, f"bench.reference {kind}")
         yield base
     finally:
         _stop(process)

@@ -10,10 +10,17 @@ keep-alive clients (default 32):
 (c) V-SDC invoices over mutual TLS (2-worker run; the V-SDC listener is its own process);
 (d) ``openvcr verify`` on the journal the run produced;
 (e) sales against an SRC sandbox run as a separate process with 50 ms of added latency, for 1, 4 and 16
-    registers (SQLite, 2 workers);
+    registers (``BENCH_CONCURRENCY`` clients) and 64 registers (128 clients) (SQLite, 2 workers);
 (f) with ``BENCH_PRELOAD=N`` (default 0: off): after (a)–(c), N signed, chained sale entries are appended to
     the register's journal (``bench.preload``), and (a) and (b) run again with 2 workers against that journal;
     ``preload_ratio`` is the preloaded sales rate over the near-empty journal's rate of the same run.
+
+(g) references, in the same run, 2 workers, the same load generator and clients: ``floor`` (``GET /ping`` of a
+    minimal FastAPI app, once per run) and ``naive`` (the sales of (b) against the minimal receipt service of
+    ``bench.naive``, on SQLite and on PostgreSQL), both served as ``openvcr serve`` serves OpenVCR
+    (``bench.reference``); and one core's raw P-256 verify rate next to (d). The summary gives the ratios:
+    ``whoami_floor_ratio``, ``sales_naive_ratio``, ``vsdc_naive_ratio``, ``pg_sales_naive_ratio``,
+    ``verify_raw_ratio``.
 
 Every acknowledged document is real. The run ends by verifying each journal (``openvcr verify``) and checking
 that every 200 left exactly one document: distinct ids, and completed rows == 200s. A failed check makes the
@@ -41,10 +48,12 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from bench import processes, workload
+from bench import processes, reference, workload
 from bench.workload import RegisterRefs
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# (e): (registers, clients); 0 clients = BENCH_CONCURRENCY
+LATENCY_STEPS: tuple[tuple[int, int], ...] = ((1, 0), (4, 0), (16, 0), (64, 128))
 
 
 def _env_int(name: str, default: int) -> int:
@@ -174,7 +183,7 @@ def setup_vsdc(b: Backend) -> dict[str, Any]:
     return {"ca": str(device / "CA.pem"), "cert": str(cert), "key": str(cert.with_suffix(".key"))}
 
 
-def run_backend(b: Backend, cfg: Config, out: dict[str, Any]) -> None:
+def run_backend(b: Backend, cfg: Config, out: dict[str, Any], *, measure_floor: bool = True) -> None:
     init = processes.cli_json(["init", "--database", b.url, "--json"], b.env)
     from bench.registers import refs_of
     from openvcr.store.db import Database
@@ -218,11 +227,62 @@ def run_backend(b: Backend, cfg: Config, out: dict[str, Any]) -> None:
                 entry["vsdc_ratio"] = c["rps"] / a["rps"] if a["rps"] else 0.0
                 say(f"  (c)/(a) = {entry['vsdc_ratio']:.3f}")
             out[f"workers{workers}"] = entry
+    out["reference"] = run_references(b, cfg, sales, floor=measure_floor)
     if cfg.preload > 0:
         out["preload"] = run_preloaded(b, db, cfg, sales, out["workers2"]["sales"]["rps"], tls is not None)
     out["verify"] = verify(b, db)
     out["checks"] = check_documents(b, db)
     db.dispose()
+
+
+def run_references(b: Backend, cfg: Config, sales: list[dict[str, Any]], *, floor: bool) -> dict[str, Any]:
+    """The references, right after (a)–(c), 2 workers, the same load generator and clients as (b).
+
+    ``floor``: ``GET /ping`` of a minimal FastAPI app. ``naive``: the sales of (b), byte for byte, against the
+    naive receipt service (``bench.naive``) on its own database of the same backend; every 200 must have left
+    exactly one signed receipt.
+    """
+    from bench import naive
+
+    assert b.refs is not None
+    result: dict[str, Any] = {}
+    log = b.work / "reference.log"
+    say(f"[{b.name}] references, 2 workers")
+    if floor:
+        with processes.reference("floor", b.env, log, workers=2) as base:
+            f = load(b.work, "floor", spec_for(base, [reference.floor_request()], cfg))
+        line("floor: GET /ping (minimal FastAPI)", f)
+        result["floor"] = f
+    admin = processes.postgres_admin_url() if b.name == "postgres" else None
+    url = processes.create_postgres_database(admin) if admin else f"sqlite:///{b.work / 'naive.db'}"
+    try:
+        naive.setup(url, [b.refs.api_key])
+        env = {**b.env, "NAIVE_DATABASE_URL": url}
+        with processes.reference("naive", env, log, workers=2) as base:
+            n = load(b.work, "naive", spec_for(base, sales, cfg, collect=True))
+        numbers = ids_of(n.pop("bodies"), "number")
+        left = naive.stored(url)
+    finally:
+        if admin:
+            processes.drop_postgres_database(admin, url)
+    oks = n["all_statuses"].get("200", 0)
+    n["checks"] = checks = {
+        "naive_200": oks,
+        "receipts": left.receipts,
+        "numbers_distinct": len(set(numbers)) == len(numbers) == left.distinct_numbers,
+        "counter": left.counters_total,
+        "signatures_checked_valid": left.signatures_valid,
+        "ok": oks == left.receipts == left.counters_total == left.distinct_numbers
+        and len(set(numbers)) == len(numbers) == oks
+        and left.signatures_valid == min(50, oks),
+    }
+    line("naive: POST /sales (minimal service)", n)
+    say(
+        f"  naive check: {oks} 200s ↔ {left.receipts} receipts, counter {left.counters_total}, "
+        f"{left.signatures_valid} signatures checked: {'OK' if checks['ok'] else 'MISMATCH'}"
+    )
+    result["naive"] = n
+    return result
 
 
 def run_preloaded(
@@ -291,17 +351,20 @@ def verify(b: Backend, db: Any) -> dict[str, Any]:
     started = time.perf_counter()
     report = verify_database(db)
     inproc_s = time.perf_counter() - started
+    raw_eps = reference.raw_verify_rate(1.0)
     result = {
         "entries": entries,
         "valid": done.returncode == 0,
         "cli_s": cli_s,
         "cli_eps": entries / cli_s,
         "eps": report.entries / inproc_s,
+        "raw_eps": raw_eps,
         "output": done.stdout[-300:] + done.stderr[-300:],
     }
     say(
         f"  (d) openvcr verify: {entries} entries, {'VALID' if result['valid'] else 'NOT VALID'}, "
-        f"{result['eps']:.0f} entries/s (in-process), {cli_s:.2f} s for the whole command"
+        f"{result['eps']:.0f} entries/s (in-process), {cli_s:.2f} s for the whole command; "
+        f"raw P-256 verify {raw_eps:.0f}/s on one core"
     )
     return result
 
@@ -358,7 +421,7 @@ def check_documents(b: Backend, db: Any) -> dict[str, Any]:
 
 
 def run_latency(work: Path, cfg: Config, out: dict[str, Any]) -> None:
-    """(e): sales against a separate sandbox process with added latency, 1, 4 and 16 registers, 2 workers."""
+    """(e): sales against a separate sandbox process with added latency, 1 to 64 registers, 2 workers."""
     from bench.registers import add_register, refs_of
     from openvcr.authority.factory import build_gateway
     from openvcr.authority.service import SrcService
@@ -376,7 +439,7 @@ def run_latency(work: Path, cfg: Config, out: dict[str, Any]) -> None:
         settings = Settings(database_url=url, src_mode="remote", src_url=src_url)
         src = SrcService(db, build_gateway(settings), settings)
         registers = [refs_of(db, int(init["vcrId"]), init["apiKey"], int(init["cashier"]["id"]))]
-        for n in range(1, 16):
+        for n in range(1, max(count for count, _ in LATENCY_STEPS)):
             registers.append(add_register(db, settings, src, f"R{n}"))
         b = Backend("latency", url, work, env)
         with processes.serve(url, env, log, workers=2) as base:
@@ -388,15 +451,13 @@ def run_latency(work: Path, cfg: Config, out: dict[str, Any]) -> None:
                 batch = workload.sale_requests(refs, 50, seed=100 + i, with_prepayments=False)
                 groups.append(list(range(len(requests), len(requests) + len(batch))))
                 requests += batch
-            for count in (1, 4, 16):
-                r = load(
-                    work,
-                    f"latency-{count}",
-                    spec_for(base, requests, cfg, client_groups=groups[:count], collect=True, timeout=120),
-                )
+            for count, clients in LATENCY_STEPS:
+                spec = spec_for(base, requests, cfg, client_groups=groups[:count], collect=True, timeout=120)
+                spec["concurrency"] = clients or cfg.concurrency
+                r = load(work, f"latency-{count}", spec)
                 b.sale_oks += r["all_statuses"].get("200", 0)
                 b.sale_ids += ids_of(r.pop("bodies"), "saleId")
-                line(f"(e) sales, {count} register(s)", r)
+                line(f"(e) sales, {count} register(s), {spec['concurrency']} clients", r)
                 out[f"registers{count}"] = r
         out["verify"] = verify(b, db)
         out["checks"] = check_documents(b, db)
@@ -445,6 +506,7 @@ def main() -> int:
         "concurrency": cfg.concurrency,
     }
     all_ok = True
+    floor_measured = False
     try:
         for name in backends:
             out: dict[str, Any] = {}
@@ -462,11 +524,13 @@ def main() -> int:
             say(f"[{name}] {url}")
             env = processes.openvcr_env(path / "sandbox")
             try:
-                run_backend(Backend(name, url, path, env), cfg, out)
+                run_backend(Backend(name, url, path, env), cfg, out, measure_floor=not floor_measured)
+                floor_measured = True
             finally:
                 if pg_url is not None and admin is not None:
                     processes.drop_postgres_database(admin, pg_url)
             all_ok = all_ok and out["checks"]["ok"] and out["verify"]["valid"]
+            all_ok = all_ok and out["reference"]["naive"]["checks"]["ok"]
         if "latency" not in cfg.skip:
             latency: dict[str, Any] = {"latency_ms": cfg.latency_ms}
             results["latency"] = latency
@@ -488,8 +552,16 @@ def main() -> int:
     return 0 if all_ok else 1
 
 
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    """``numerator / denominator`` to 4 places; None when either side was not measured (or is 0)."""
+    if not numerator or not denominator:
+        return None
+    return round(numerator / denominator, 4)
+
+
 def summarize(results: dict[str, Any]) -> dict[str, Any]:
     sqlite = results.get("sqlite", {})
+    postgres = results.get("postgres", {})
     two = sqlite.get("workers2", {})
     summary: dict[str, Any] = {
         "sales_rps": round(two.get("sales", {}).get("rps", 0.0), 1),
@@ -504,21 +576,51 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     if one:
         summary["sales_rps_1w"] = round(one["sales"]["rps"], 1)
         summary["whoami_rps_1w"] = round(one["whoami"]["rps"], 1)
-    pg = results.get("postgres", {}).get("workers2")
+    pg = postgres.get("workers2")
     if pg:
         summary["pg_sales_rps"] = round(pg["sales"]["rps"], 1)
         summary["pg_sales_ratio"] = round(pg["sales_ratio"], 4)
         summary["pg_sales_p99_ms"] = round(pg["sales"]["p99_ms"], 2)
-    for prefix, backend in (("", sqlite), ("pg_", results.get("postgres", {}))):
+    for prefix, backend in (("", sqlite), ("pg_", postgres)):
         stage = backend.get("preload")
         if stage:
             summary[f"{prefix}sales_rps_preloaded"] = round(stage["sales"]["rps"], 1)
             summary[f"{prefix}preload_entries"] = stage["entries"]
             summary[f"{prefix}preload_ratio"] = round(stage["preload_ratio"], 4)
     latency = results.get("latency", {})
-    for count in (1, 4, 16):
+    for count, _clients in LATENCY_STEPS:
         r = latency.get(f"registers{count}")
         if r:
             summary[f"latency_sales_rps_{count}r"] = round(r["rps"], 1)
+    summary.update(reference_summary(results, summary))
     summary["ok"] = results.get("ok", False)
     return summary
+
+
+def reference_summary(results: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+    """The references' rates and OpenVCR's ratios to them; a figure that was not measured is None.
+
+    ``floor_rps`` comes from the first backend that measured it (SQLite, unless skipped).
+    """
+
+    def rps(backend: str, name: str) -> float | None:
+        r = results.get(backend, {}).get("reference", {}).get(name)
+        return round(r["rps"], 1) if r else None
+
+    floor = rps("sqlite", "floor") or rps("postgres", "floor")
+    raw = results.get("sqlite", {}).get("verify", {}).get("raw_eps") or results.get("postgres", {}).get(
+        "verify", {}
+    ).get("raw_eps")
+    refs: dict[str, Any] = {
+        "floor_rps": floor,
+        "naive_rps": rps("sqlite", "naive"),
+        "pg_naive_rps": rps("postgres", "naive"),
+        "pg_sales_rps": summary.get("pg_sales_rps"),
+        "verify_raw_eps": round(raw, 1) if raw else None,
+    }
+    refs["whoami_floor_ratio"] = ratio(summary.get("whoami_rps"), floor)
+    refs["sales_naive_ratio"] = ratio(summary.get("sales_rps"), refs["naive_rps"])
+    refs["vsdc_naive_ratio"] = ratio(summary.get("vsdc_rps"), refs["naive_rps"])
+    refs["pg_sales_naive_ratio"] = ratio(summary.get("pg_sales_rps"), refs["pg_naive_rps"])
+    refs["verify_raw_ratio"] = ratio(summary.get("verify_eps"), refs["verify_raw_eps"])
+    return refs
