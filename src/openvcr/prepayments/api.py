@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -22,7 +21,7 @@ from openvcr.api.context import AppContext, get_context
 from openvcr.api.idempotency import IDEMPOTENCY_DOC, IdempotencyKey, fiscal_response, request_key
 from openvcr.documents.engine import receipt_out
 from openvcr.documents.schemas import CashierBrief, ReceiptOut
-from openvcr.prepayments.ledger import LedgerEntry
+from openvcr.prepayments.models import LedgerEntry
 from openvcr.prepayments.schemas import (
     OpenPrepayment,
     PrepaymentBalance,
@@ -133,20 +132,20 @@ def list_prepayments(
 )
 def get_prepayment(prepayment_id: int, principal: Reader, ctx: Ctx) -> PrepaymentDetail:
     view = _service(ctx).prepayment(principal.entity_id, prepayment_id)
-    row, entry, refund, cashier = view.row, view.entry, view.refund, view.cashier
+    prepayment, entry, refund, cashier = view.prepayment, view.entry, view.refund, view.cashier
     return PrepaymentDetail(
-        id=row.id,
-        fiscal_status=row.state,
-        created_at=iso_ms(row.created_at),
-        buyer_tin=row.buyer_tin,
-        cash_amount=Decimal(row.cash),
-        non_cash_amount=Decimal(row.non_cash),
-        receipt=_receipt(row.receipt),
+        id=prepayment.id,
+        fiscal_status=view.state,
+        created_at=iso_ms(view.created_at),
+        buyer_tin=prepayment.buyer_tin,
+        cash_amount=prepayment.cash,
+        non_cash_amount=prepayment.non_cash,
+        receipt=_receipt(view.receipt),
         refund=None
         if refund is None
         else PrepaymentRefundOut(
-            non_cash_amount=refund.non_cash,
-            cash_amount=refund.cash,
+            non_cash_amount=refund.refund.non_cash,
+            cash_amount=refund.refund.cash,
             receipt=_receipt(refund.receipt),
         ),
         cashier=CashierBrief(
@@ -176,12 +175,13 @@ def refund_prepayment(
     summary="One prepayment refund and whether it is fiscalized (the statusUrl of a pending refund)",
 )
 def get_prepayment_refund(refund_id: int, principal: Reader, ctx: Ctx) -> PrepaymentRefundStatus:
-    refund = _service(ctx).refund_detail(principal.entity_id, refund_id)
+    view = _service(ctx).refund_detail(principal.entity_id, refund_id)
+    refund = view.refund
     return PrepaymentRefundStatus(
         id=refund.id,
         prepayment_id=refund.prepayment_id,
-        fiscal_status=refund.state,
+        fiscal_status=view.state,
         cash_amount=refund.cash,
         non_cash_amount=refund.non_cash,
-        receipt=_receipt(refund.receipt),
+        receipt=_receipt(view.receipt),
     )

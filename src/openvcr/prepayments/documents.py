@@ -7,14 +7,13 @@ counts (the ledger ignores refunds of dropped documents).
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from openvcr.authority.gateway import Receipt
 from openvcr.core.journal import CountersDelta
 from openvcr.documents.engine import src_summary
 from openvcr.documents.models import Document, JournalBody
+from openvcr.prepayments import repository as repo
 from openvcr.prepayments.schemas import PrepaymentCreated, PrepaymentRefundCreated
 from openvcr.store.schema.sales import prepayment_refunds, prepayments
 
@@ -26,19 +25,19 @@ class PrepaymentKind:
     table = prepayments
 
     def complete(self, conn: Connection, document: Document, detail_id: int, receipt: Receipt) -> JournalBody:
-        row = conn.execute(select(prepayments).where(prepayments.c.id == detail_id)).one()
+        prepayment = repo.get_prepayment(conn, detail_id)
         assert document.receipt is not None
         body = {
             "prepayment": detail_id,
             "urlId": document.url_id,
             "cashier": document.cashier_id,
-            "buyerTin": row.buyer_tin,
-            "amount": Decimal(row.amount),
-            "cash": Decimal(row.cash),
-            "nonCash": Decimal(row.non_cash),
+            "buyerTin": prepayment.buyer_tin,
+            "amount": prepayment.amount,
+            "cash": prepayment.cash,
+            "nonCash": prepayment.non_cash,
             "src": src_summary(document.receipt),
         }
-        return JournalBody(str(detail_id), body, CountersDelta.prepayment(Decimal(row.amount)))
+        return JournalBody(str(detail_id), body, CountersDelta.prepayment(prepayment.amount))
 
     def drop(self, conn: Connection, document: Document, detail_id: int) -> None:
         """Nothing to undo: a prepayment has no effect before it completes."""
@@ -62,20 +61,20 @@ class PrepaymentRefundKind:
     table = prepayment_refunds
 
     def complete(self, conn: Connection, document: Document, detail_id: int, receipt: Receipt) -> JournalBody:
-        row = conn.execute(select(prepayment_refunds).where(prepayment_refunds.c.id == detail_id)).one()
+        refund = repo.get_refund(conn, detail_id)
         assert document.receipt is not None
         body = {
             "prepaymentRefund": detail_id,
-            "prepayment": row.prepayment_id,
+            "prepayment": refund.prepayment_id,
             "urlId": document.url_id,
             "cashier": document.cashier_id,
-            "reason": row.reason,
-            "amount": Decimal(row.amount),
-            "cash": Decimal(row.cash),
-            "nonCash": Decimal(row.non_cash),
+            "reason": refund.reason,
+            "amount": refund.amount,
+            "cash": refund.cash,
+            "nonCash": refund.non_cash,
             "src": src_summary(document.receipt),
         }
-        return JournalBody(str(detail_id), body, CountersDelta.prepayment_refund(Decimal(row.amount)))
+        return JournalBody(str(detail_id), body, CountersDelta.prepayment_refund(refund.amount))
 
     def drop(self, conn: Connection, document: Document, detail_id: int) -> None:
         """Nothing to undo: the ledger ignores refunds whose document was dropped."""

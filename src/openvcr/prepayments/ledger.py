@@ -12,85 +12,44 @@ Rules:
   same transaction that writes the pending sale; the rows are locked (PostgreSQL ``FOR UPDATE``; SQLite
   serializes writers), so two sales can never spend the same advance. Asking for more than the balance is a
   400 naming the field, and nothing is written.
+
+The ledger's SQL is in ``prepayments.repository``; this module holds its rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection
 
 from openvcr.core.errors import Issue, ValidationFailed
 from openvcr.core.money import ZERO
-from openvcr.documents.models import DocumentState
-from openvcr.documents.repository import with_document
+from openvcr.prepayments import repository as repo
+from openvcr.prepayments.models import LedgerEntry, PrepaymentDocument
 from openvcr.store.db import now_ms
-from openvcr.store.schema.documents import documents
-from openvcr.store.schema.sales import prepayment_refunds, prepayment_usages, prepayments
-from openvcr.store.types import money_sum
 
 
-@dataclass(frozen=True)
-class LedgerEntry:
-    prepayment_id: int
-    created_at: int
-    cash: Decimal
-    non_cash: Decimal
-    amount: Decimal
-    buyer_tin: str | None
-    customer_ref: str
-    remaining: Decimal
-    state: str  # open | consumed | refunded
-
-
-def _used(conn: Connection, prepayment_ids: Sequence[int]) -> dict[int, Decimal]:
-    if not prepayment_ids:
-        return {}
-    rows = conn.execute(
-        select(prepayment_usages.c.prepayment_id, money_sum(prepayment_usages.c.amount))
-        .where(prepayment_usages.c.prepayment_id.in_(prepayment_ids))
-        .group_by(prepayment_usages.c.prepayment_id)
-    )
-    return {int(pid): total for pid, total in rows}
-
-
-def _refunded(conn: Connection, prepayment_ids: Sequence[int]) -> set[int]:
-    if not prepayment_ids:
-        return set()
-    rows = conn.execute(
-        select(prepayment_refunds.c.prepayment_id)
-        .select_from(prepayment_refunds.join(documents, documents.c.id == prepayment_refunds.c.document_id))
-        .where(
-            prepayment_refunds.c.prepayment_id.in_(prepayment_ids),
-            documents.c.state != DocumentState.DROPPED,
-        )
-    )
-    return {int(r[0]) for r in rows}
-
-
-def entries_for(conn: Connection, rows: Sequence[Any]) -> list[LedgerEntry]:
-    """Ledger view of completed prepayment rows."""
-    ids = [int(r.id) for r in rows]
-    used = _used(conn, ids)
-    refunded = _refunded(conn, ids)
+def entries_for(conn: Connection, found: Sequence[PrepaymentDocument]) -> list[LedgerEntry]:
+    """Ledger view of completed prepayments."""
+    ids = [f.prepayment.id for f in found]
+    used = repo.used_amounts(conn, ids)
+    refunded = repo.refunded_ids(conn, ids)
     result = []
-    for row in rows:
-        amount: Decimal = row.amount
+    for f in found:
+        row = f.prepayment
         if row.id in refunded:
             remaining, state = ZERO, "refunded"
         else:
-            remaining = amount - used.get(row.id, ZERO)
+            remaining = row.amount - used.get(row.id, ZERO)
             state = "open" if remaining > 0 else "consumed"
         result.append(
             LedgerEntry(
                 prepayment_id=row.id,
-                created_at=row.created_at,
+                created_at=f.created_at,
                 cash=row.cash,
                 non_cash=row.non_cash,
-                amount=amount,
+                amount=row.amount,
                 buyer_tin=row.buyer_tin,
                 customer_ref=row.customer_ref,
                 remaining=remaining,
@@ -102,18 +61,8 @@ def entries_for(conn: Connection, rows: Sequence[Any]) -> list[LedgerEntry]:
 
 def open_entries(conn: Connection, entity_id: int, customer_ref: str, *, lock: bool = False) -> list[LedgerEntry]:
     """The customer's open prepayments, oldest first."""
-    query = (
-        with_document(prepayments)
-        .where(
-            prepayments.c.entity_id == entity_id,
-            prepayments.c.customer_ref == customer_ref,
-            documents.c.state == DocumentState.COMPLETED,
-        )
-        .order_by(prepayments.c.id)
-    )
-    if lock:
-        query = query.with_for_update(of=prepayments)
-    return [e for e in entries_for(conn, conn.execute(query).all()) if e.state == "open"]
+    found = repo.completed_of_customer(conn, entity_id, customer_ref, lock=lock)
+    return [e for e in entries_for(conn, found) if e.state == "open"]
 
 
 def hold_prepayment(
@@ -133,27 +82,20 @@ def hold_prepayment(
         take = min(left, entry.remaining)
         taken.append((entry.prepayment_id, take))
         left -= take
-    now = now_ms()
-    conn.execute(
-        insert(prepayment_usages),
-        [
-            {"entity_id": entity_id, "prepayment_id": pid, "sale_id": sale_id, "amount": value, "created_at": now}
-            for pid, value in taken
-        ],
-    )
+    repo.insert_usages(conn, entity_id, sale_id, taken, now_ms())
     return taken
+
+
+def release_holds(conn: Connection, sale_id: int) -> None:
+    """Undo a dropped sale's holds: its prepayment goes back to the advances it was held on."""
+    repo.delete_sale_usages(conn, sale_id)
 
 
 def _sale_sources(conn: Connection, sale_id: int) -> list[tuple[int, int, Decimal]]:
     """(prepayment, entity, net amount still consumed) of a sale, newest prepayment first, skipping refunded ones."""
-    rows = conn.execute(
-        select(prepayment_usages.c.prepayment_id, prepayment_usages.c.entity_id, money_sum(prepayment_usages.c.amount))
-        .where(prepayment_usages.c.sale_id == sale_id)
-        .group_by(prepayment_usages.c.prepayment_id, prepayment_usages.c.entity_id)
-        .order_by(prepayment_usages.c.prepayment_id.desc())
-    ).all()
-    refunded = _refunded(conn, [int(r[0]) for r in rows])
-    return [(int(p), int(e), n) for p, e, n in rows if int(p) not in refunded]
+    rows = repo.sale_usages(conn, sale_id)
+    refunded = repo.refunded_ids(conn, [p for p, _, _ in rows])
+    return [(p, e, n) for p, e, n in rows if p not in refunded]
 
 
 def returnable_prepayment(conn: Connection, sale_id: int) -> Decimal:
@@ -166,23 +108,13 @@ def return_prepayment(conn: Connection, sale_id: int, refund_id: int, amount: De
 
     Prepayments refunded in the meantime take nothing back (such a refund is refused beforehand: 409).
     """
-    rows = _sale_sources(conn, sale_id)
     left = amount
     now = now_ms()
-    for prepayment_id, entity_id, net in rows:
+    for prepayment_id, entity_id, net in _sale_sources(conn, sale_id):
         if left <= 0:
             break
         give = min(left, net)
         if give <= 0:
             continue
-        conn.execute(
-            insert(prepayment_usages).values(
-                entity_id=entity_id,
-                prepayment_id=prepayment_id,
-                sale_id=sale_id,
-                refund_id=refund_id,
-                amount=-give,
-                created_at=now,
-            )
-        )
+        repo.insert_usages(conn, entity_id, sale_id, [(prepayment_id, -give)], now, refund_id=refund_id)
         left -= give

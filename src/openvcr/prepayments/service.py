@@ -17,33 +17,30 @@ Rules:
   sales lock the same rows when they hold a prepayment, so a refund and a sale never spend the same advance.
 - Each prepayment and refund is a document of ``openvcr.documents`` (kinds in ``prepayments.documents``):
   this service only drafts it; only a completed (fiscalized) prepayment is in the ledger or can be refunded.
+- The SQL (the ledger's too) is in ``prepayments.repository``; reads hand the edge ``prepayments.models``
+  (``PrepaymentView``, ``PrepaymentRefundView``, ``LedgerEntry``), never rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from openvcr.authority.gateway import PrintRequest, ReturnRequest
 from openvcr.catalog import repository as catalog_repo
-from openvcr.catalog.models import Cashier
 from openvcr.catalog.service import find_cashier
 from openvcr.core.errors import Conflict, NotFound, ValidationFailed
 from openvcr.core.money import ZERO, round_money
 from openvcr.documents.engine import DocumentEngine
 from openvcr.documents.models import DocumentState, Draft, Outcome, ReceiptRequest, RequestKey
-from openvcr.documents.repository import with_document
+from openvcr.prepayments import repository as repo
 from openvcr.prepayments.documents import PREPAYMENT, PREPAYMENT_REFUND
-from openvcr.prepayments.ledger import LedgerEntry, entries_for, open_entries
+from openvcr.prepayments.ledger import entries_for, open_entries
+from openvcr.prepayments.models import LedgerEntry, PrepaymentRefundView, PrepaymentView
 from openvcr.prepayments.schemas import PrepaymentCreate, PrepaymentRefundCreate, StateFilter
 from openvcr.registers.repository import get_register
-from openvcr.store.schema.documents import documents
-from openvcr.store.schema.foundation import registers
-from openvcr.store.schema.sales import prepayment_refunds, prepayments
 
 PREPAYMENT_MODE = 3
 LIST_LIMIT = 500
@@ -74,16 +71,6 @@ def refund_split(remaining: Decimal, cash: Decimal, non_cash: Decimal) -> tuple[
         return cash, non_cash
     share = round_money(remaining * non_cash / amount)
     return remaining - share, share
-
-
-@dataclass(frozen=True)
-class PrepaymentView:
-    """One prepayment with its ledger state, refund and cashier (for the detail route)."""
-
-    row: Any
-    entry: LedgerEntry
-    refund: Any | None
-    cashier: Cashier
 
 
 class PrepaymentsService:
@@ -122,22 +109,17 @@ class PrepaymentsService:
         )
 
         def attach(conn: Connection, document_id: int) -> int:
-            return int(
-                conn.execute(
-                    prepayments.insert()
-                    .values(
-                        document_id=document_id,
-                        register_id=register_id,
-                        entity_id=register.entity_id,
-                        buyer=buyer.model_dump(mode="json", by_alias=True, exclude_none=True),
-                        buyer_tin=buyer.tin,
-                        customer_ref=customer_ref,
-                        cash=cash,
-                        non_cash=non_cash,
-                        amount=amount,
-                    )
-                    .returning(prepayments.c.id)
-                ).scalar_one()
+            return repo.insert_prepayment(
+                conn,
+                document_id=document_id,
+                register_id=register_id,
+                entity_id=register.entity_id,
+                buyer=buyer.model_dump(mode="json", by_alias=True, exclude_none=True),
+                buyer_tin=buyer.tin,
+                customer_ref=customer_ref,
+                cash=cash,
+                non_cash=non_cash,
+                amount=amount,
             )
 
         return Draft(cashier.id, request, attach, ReceiptRequest.of(buyer.receipt))
@@ -150,26 +132,24 @@ class PrepaymentsService:
     def _refund_draft(self, conn: Connection, register_id: int, body: PrepaymentRefundCreate) -> Draft:
         register = get_register(conn, register_id)
         cashier = find_cashier(conn, register_id, body.cashier)
-        row = conn.execute(
-            with_document(prepayments)
-            .where(prepayments.c.id == body.prepayment_id, prepayments.c.entity_id == register.entity_id)
-            .with_for_update(of=prepayments)
-        ).first()
-        if row is None:
+        found = repo.find_prepayment(conn, register.entity_id, body.prepayment_id, lock=True)
+        if found is None:
             raise NotFound(f"prepayment {body.prepayment_id} not found")
-        if row.state != DocumentState.COMPLETED:
-            raise Conflict(f"prepayment {row.id} is {row.state}, not fiscalized: it cannot be refunded")
-        (entry,) = entries_for(conn, [row])
+        prepayment = found.prepayment
+        if found.state != DocumentState.COMPLETED:
+            raise Conflict(f"prepayment {prepayment.id} is {found.state}, not fiscalized: it cannot be refunded")
+        (entry,) = entries_for(conn, [found])
         if entry.state == "refunded":
-            raise Conflict(f"prepayment {row.id} is already refunded")
+            raise Conflict(f"prepayment {prepayment.id} is already refunded")
         if entry.state == "consumed":
-            raise Conflict(f"prepayment {row.id} is fully consumed: nothing is left to refund")
-        cash, non_cash = refund_split(entry.remaining, Decimal(row.cash), Decimal(row.non_cash))
+            raise Conflict(f"prepayment {prepayment.id} is fully consumed: nothing is left to refund")
+        cash, non_cash = refund_split(entry.remaining, prepayment.cash, prepayment.non_cash)
         source_crn = None
-        if row.register_id != register_id:
-            source_crn = conn.execute(select(registers.c.crn).where(registers.c.id == row.register_id)).scalar()
+        if prepayment.register_id != register_id:
+            source_crn = get_register(conn, prepayment.register_id).crn
+        assert found.receipt is not None
         request = ReturnRequest(
-            receipt_id=int(row.receipt["srcId"]),
+            receipt_id=int(found.receipt["srcId"]),
             card_amount=non_cash,
             cash_amount=cash,
             prepayment_amount=ZERO,
@@ -178,47 +158,39 @@ class PrepaymentsService:
         )
 
         def attach(conn: Connection, document_id: int) -> int:
-            return int(
-                conn.execute(
-                    prepayment_refunds.insert()
-                    .values(
-                        document_id=document_id,
-                        register_id=register_id,
-                        prepayment_id=row.id,
-                        reason=body.reason,
-                        reason_note=body.reason_note,
-                        cash=cash,
-                        non_cash=non_cash,
-                        amount=entry.remaining,
-                    )
-                    .returning(prepayment_refunds.c.id)
-                ).scalar_one()
+            return repo.insert_refund(
+                conn,
+                document_id=document_id,
+                register_id=register_id,
+                prepayment_id=prepayment.id,
+                reason=body.reason,
+                reason_note=body.reason_note,
+                cash=cash,
+                non_cash=non_cash,
+                amount=entry.remaining,
             )
 
         return Draft(cashier.id, request, attach, ReceiptRequest.of(body.receipt))
 
     def prepayment(self, entity_id: int, prepayment_id: int) -> PrepaymentView:
+        """One prepayment of the entity with its ledger state, live refund and cashier (any state)."""
         with self.db.read() as conn:
-            row = conn.execute(
-                with_document(prepayments).where(
-                    prepayments.c.id == prepayment_id, prepayments.c.entity_id == entity_id
-                )
-            ).first()
-            if row is None:
+            found = repo.find_prepayment(conn, entity_id, prepayment_id)
+            if found is None:
                 raise NotFound(f"prepayment {prepayment_id} not found")
-            (entry,) = entries_for(conn, [row])
-            refund = conn.execute(
-                with_document(prepayment_refunds)
-                .where(
-                    prepayment_refunds.c.prepayment_id == prepayment_id,
-                    documents.c.state != DocumentState.DROPPED,
-                )
-                .order_by(prepayment_refunds.c.id.desc())
-                .limit(1)
-            ).first()
-            cashier = catalog_repo.find_cashier(conn, row.register_id, cashier_id=row.cashier_id)
+            (entry,) = entries_for(conn, [found])
+            refund = repo.live_refund(conn, prepayment_id)
+            cashier = catalog_repo.find_cashier(conn, found.prepayment.register_id, cashier_id=found.cashier_id)
         assert cashier is not None
-        return PrepaymentView(row, entry, refund, cashier)
+        return PrepaymentView(
+            prepayment=found.prepayment,
+            state=found.state,
+            created_at=found.created_at,
+            receipt=found.receipt,
+            entry=entry,
+            refund=refund,
+            cashier=cashier,
+        )
 
     def prepayments(self, entity_id: int, customer_ref: str | None, state: StateFilter) -> list[LedgerEntry]:
         """The entity's prepayments, newest first (at most ``LIST_LIMIT``), optionally of one customer/state."""
@@ -226,18 +198,11 @@ class PrepaymentsService:
         before: int | None = None
         with self.db.read() as conn:
             while len(found) < LIST_LIMIT:
-                query = with_document(prepayments).where(
-                    prepayments.c.entity_id == entity_id, documents.c.state == DocumentState.COMPLETED
-                )
-                if customer_ref is not None:
-                    query = query.where(prepayments.c.customer_ref == customer_ref)
-                if before is not None:
-                    query = query.where(prepayments.c.id < before)
-                rows = conn.execute(query.order_by(prepayments.c.id.desc()).limit(_BATCH)).all()
-                found.extend(e for e in entries_for(conn, rows) if state == "all" or e.state == state)
-                if len(rows) < _BATCH:
+                page = repo.completed_page(conn, entity_id, customer_ref, before, _BATCH)
+                found.extend(e for e in entries_for(conn, page) if state == "all" or e.state == state)
+                if len(page) < _BATCH:
                     break
-                before = int(rows[-1].id)
+                before = page[-1].prepayment.id
         return found[:LIST_LIMIT]
 
     def balance(self, entity_id: int, customer_ref: str) -> tuple[Decimal, list[LedgerEntry]]:
@@ -246,14 +211,10 @@ class PrepaymentsService:
             entries = open_entries(conn, entity_id, customer_ref)
         return sum((e.remaining for e in entries), ZERO), entries
 
-    def refund_detail(self, entity_id: int, refund_id: int) -> Any:
+    def refund_detail(self, entity_id: int, refund_id: int) -> PrepaymentRefundView:
         """One prepayment refund of the entity with its document's state and receipt (any state)."""
         with self.db.read() as conn:
-            refund = conn.execute(
-                with_document(prepayment_refunds)
-                .join(prepayments, prepayments.c.id == prepayment_refunds.c.prepayment_id)
-                .where(prepayment_refunds.c.id == refund_id, prepayments.c.entity_id == entity_id)
-            ).first()
+            refund = repo.find_refund(conn, entity_id, refund_id)
         if refund is None:
             raise NotFound(f"prepayment refund {refund_id} not found")
         return refund

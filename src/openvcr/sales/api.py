@@ -10,10 +10,10 @@ from starlette.responses import Response
 from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
 from openvcr.api.idempotency import IDEMPOTENCY_DOC, IdempotencyKey, fiscal_response, request_key
-from openvcr.catalog.models import OfferTitle
 from openvcr.documents.engine import receipt_out
 from openvcr.documents.schemas import CashierBrief, ReceiptOut
 from openvcr.registers.models import Principal
+from openvcr.sales.models import SaleLine
 from openvcr.sales.schemas import (
     DepartmentBrief,
     OfferBrief,
@@ -59,54 +59,55 @@ def _receipt(stored: dict[str, Any] | None) -> ReceiptOut | None:
 
 @router.get("/sales/{sale_id}", response_model=SaleDetail, summary="One sale with its receipt and refunds")
 def get_sale(sale_id: int, principal: SalesReader, ctx: Ctx) -> SaleDetail:
-    detail = sales_service(ctx).sale_detail(principal.register_id, sale_id)
-    sale, cashier = detail["sale"], detail["cashier"]
+    view = sales_service(ctx).sale_detail(principal.register_id, sale_id)
+    sale, cashier = view.sale, view.cashier
     return SaleDetail(
         id=sale.id,
-        fiscal_status=sale.state,
-        created_at=iso_ms(sale.created_at),
+        fiscal_status=view.state,
+        created_at=iso_ms(view.created_at),
         buyer_tin=sale.buyer_tin,
         comment=sale.comment,
         cash_amount=sale.cash,
         non_cash_amount=sale.non_cash,
         prepayment_amount=sale.prepayment,
         compensation_amount=sale.compensation,
-        receipt=_receipt(sale.receipt),
+        receipt=_receipt(view.receipt),
         refunds=[
             RefundOut(
-                non_cash_amount=refund.non_cash + refund.compensation,
-                cash_amount=refund.cash,
+                non_cash_amount=refund.refund.non_cash + refund.refund.compensation,
+                cash_amount=refund.refund.cash,
                 receipt=_receipt(refund.receipt),
-                items=[RefundItemOut(quantity=line.quantity) for line in lines],
+                items=[RefundItemOut(quantity=line.quantity) for line in refund.lines],
             )
-            for refund, lines in detail["refunds"]
+            for refund in view.refunds
         ],
         cashier=CashierBrief(
             internal_id=cashier.id, desk_id=cashier.desk_id, name=entry_list(cashier.id, cashier.name)
         ),
-        items=[
-            SaleItemOut(
-                src_id=item.line_no,
-                quantity=item.quantity,
-                price=item.price,
-                unit=item.unit,
-                discount=item.discount,
-                discount_type=item.discount_type,
-                additional_discount=item.additional_discount,
-                additional_discount_type=item.additional_discount_type,
-                department=DepartmentBrief(
-                    internal_id=item.department_id,
-                    tax_regime=item.department["taxRegime"],
-                    title=entry_list(item.department_id, item.department["title"]),
-                ),
-                offer=OfferBrief(
-                    type=item.offer["type"],
-                    classifier_code=item.offer["classifierCode"],
-                    title=entry_list(item.offer_id or 0, OfferTitle.from_json(item.offer["title"]).texts),
-                ),
-            )
-            for item in detail["items"]
-        ],
+        items=[_item(line) for line in view.lines],
+    )
+
+
+def _item(line: SaleLine) -> SaleItemOut:
+    return SaleItemOut(
+        src_id=line.line_no,
+        quantity=line.quantity,
+        price=line.price,
+        unit=line.unit,
+        discount=line.discount,
+        discount_type=line.discount_type,
+        additional_discount=line.additional_discount,
+        additional_discount_type=line.additional_discount_type,
+        department=DepartmentBrief(
+            internal_id=line.department_id,
+            tax_regime=line.department.tax_regime,
+            title=entry_list(line.department_id, line.department.title),
+        ),
+        offer=OfferBrief(
+            type=line.offer.type,
+            classifier_code=line.offer.classifier_code,
+            title=entry_list(line.offer_id or 0, line.offer.title.texts),
+        ),
     )
 
 
@@ -129,12 +130,13 @@ def refund_sale(
     summary="One sale refund and whether it is fiscalized (the statusUrl of a pending refund)",
 )
 def get_sale_refund(refund_id: int, principal: SalesReader, ctx: Ctx) -> SaleRefundStatus:
-    refund = sales_service(ctx).refund_detail(principal.register_id, refund_id)
+    view = sales_service(ctx).refund_detail(principal.register_id, refund_id)
+    refund = view.refund
     return SaleRefundStatus(
         id=refund.id,
         sale_id=refund.sale_id,
-        fiscal_status=refund.state,
+        fiscal_status=view.state,
         cash_amount=refund.cash,
         non_cash_amount=refund.non_cash + refund.compensation,
-        receipt=_receipt(refund.receipt),
+        receipt=_receipt(view.receipt),
     )

@@ -10,20 +10,18 @@ Rules:
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection
 
 from openvcr.authority.gateway import Receipt
 from openvcr.catalog import repository as catalog_repo
-from openvcr.catalog.models import OfferTitle
-from openvcr.catalog.service import OfferSpec, create_offer_in
+from openvcr.catalog.service import create_offer_in
 from openvcr.core.journal import CountersDelta
 from openvcr.documents.engine import src_summary
 from openvcr.documents.models import Document, JournalBody
-from openvcr.prepayments.ledger import return_prepayment
+from openvcr.prepayments.ledger import release_holds, return_prepayment
+from openvcr.sales import repository as repo
 from openvcr.sales.schemas import SaleCreated, SaleRefundCreated
-from openvcr.store.schema.sales import prepayment_usages, sale_items, sale_refund_items, sale_refunds, sales
+from openvcr.store.schema.sales import sale_refunds, sales
 
 
 class SaleKind:
@@ -33,53 +31,36 @@ class SaleKind:
     table = sales
 
     def complete(self, conn: Connection, document: Document, detail_id: int, receipt: Receipt) -> JournalBody:
-        row = conn.execute(select(sales).where(sales.c.id == detail_id)).one()
-        created: dict[str, int] = {}
-        for spec in row.offers_to_create or []:
-            existing = catalog_repo.find_offer(conn, row.register_id, external_id=spec["externalId"])
-            offer = existing or create_offer_in(
-                conn,
-                row.register_id,
-                OfferSpec(
-                    type=spec["type"],
-                    classifier_code=spec["classifierCode"],
-                    title=OfferTitle.from_json(spec["title"]),
-                    unit=spec["unit"],
-                    department_id=int(spec["departmentId"]),
-                    external_id=spec["externalId"],
-                ),
-            )
-            created[spec["externalId"]] = offer.id
-        items = conn.execute(
-            select(sale_items).where(sale_items.c.sale_id == detail_id).order_by(sale_items.c.line_no)
-        ).all()
+        sale = repo.get_sale(conn, detail_id)
+        created: dict[str | None, int] = {}
+        for spec in sale.offers_to_create:
+            existing = catalog_repo.find_offer(conn, sale.register_id, external_id=spec.external_id)
+            offer = existing or create_offer_in(conn, sale.register_id, spec)
+            created[spec.external_id] = offer.id
+        items = repo.sale_lines(conn, detail_id)
         for item in items:
-            if item.offer_id is None and item.offer.get("externalId") in created:
-                conn.execute(
-                    update(sale_items)
-                    .where(sale_items.c.sale_id == detail_id, sale_items.c.line_no == item.line_no)
-                    .values(offer_id=created[item.offer["externalId"]])
-                )
+            if item.offer_id is None and item.offer.external_id in created:
+                repo.set_line_offer(conn, detail_id, item.line_no, created[item.offer.external_id])
         assert document.receipt is not None
         body = {
             "sale": detail_id,
             "urlId": document.url_id,
             "cashier": document.cashier_id,
-            "buyerTin": row.buyer_tin,
-            "currency": row.currency,
-            "exchangeRate": row.exchange_rate,
-            "total": row.total,
-            "vat": row.vat,
-            "cash": row.cash,
-            "nonCash": row.non_cash,
-            "prepayment": row.prepayment,
-            "compensation": row.compensation,
-            "change": row.change,
+            "buyerTin": sale.buyer_tin,
+            "currency": sale.currency,
+            "exchangeRate": sale.exchange_rate,
+            "total": sale.total,
+            "vat": sale.vat,
+            "cash": sale.cash,
+            "nonCash": sale.non_cash,
+            "prepayment": sale.prepayment,
+            "compensation": sale.compensation,
+            "change": sale.change,
             "items": [
                 {
                     "srcId": i.line_no,
-                    "classifierCode": i.offer["classifierCode"],
-                    "dep": i.department["dep"],
+                    "classifierCode": i.offer.classifier_code,
+                    "dep": i.department.dep,
                     "quantity": i.quantity,
                     "price": i.price,
                     "unit": i.unit,
@@ -94,10 +75,10 @@ class SaleKind:
             ],
             "src": src_summary(document.receipt),
         }
-        return JournalBody(str(detail_id), body, CountersDelta.sale(Decimal(row.total), Decimal(row.vat)))
+        return JournalBody(str(detail_id), body, CountersDelta.sale(sale.total, sale.vat))
 
     def drop(self, conn: Connection, document: Document, detail_id: int) -> None:
-        conn.execute(delete(prepayment_usages).where(prepayment_usages.c.sale_id == detail_id))
+        release_holds(conn, detail_id)
 
     def created(self, conn: Connection, document: Document, detail_id: int) -> SaleCreated:
         receipt = document.receipt
@@ -118,43 +99,31 @@ class SaleRefundKind:
     table = sale_refunds
 
     def complete(self, conn: Connection, document: Document, detail_id: int, receipt: Receipt) -> JournalBody:
-        row = conn.execute(select(sale_refunds).where(sale_refunds.c.id == detail_id)).one()
-        if Decimal(row.prepayment) > 0:
-            return_prepayment(conn, row.sale_id, detail_id, Decimal(row.prepayment))
-        lines = conn.execute(
-            select(sale_refund_items)
-            .where(sale_refund_items.c.refund_id == detail_id)
-            .order_by(sale_refund_items.c.line_no)
-        ).all()
+        refund = repo.get_refund(conn, detail_id)
+        if refund.prepayment > 0:
+            return_prepayment(conn, refund.sale_id, detail_id, refund.prepayment)
+        lines = repo.refund_lines(conn, detail_id)
         assert document.receipt is not None
         body = {
             "refund": detail_id,
-            "sale": row.sale_id,
+            "sale": refund.sale_id,
             "urlId": document.url_id,
             "cashier": document.cashier_id,
-            "reason": row.reason,
-            "total": row.total,
-            "vat": row.vat,
-            "cash": row.cash,
-            "nonCash": row.non_cash,
-            "prepayment": row.prepayment,
-            "compensation": row.compensation,
+            "reason": refund.reason,
+            "total": refund.total,
+            "vat": refund.vat,
+            "cash": refund.cash,
+            "nonCash": refund.non_cash,
+            "prepayment": refund.prepayment,
+            "compensation": refund.compensation,
             "items": [{"srcId": i.line_no, "quantity": i.quantity, "amount": i.amount, "vat": i.vat} for i in lines],
             "src": src_summary(document.receipt),
         }
-        return JournalBody(str(detail_id), body, CountersDelta.sale_refund(Decimal(row.total), Decimal(row.vat)))
+        return JournalBody(str(detail_id), body, CountersDelta.sale_refund(refund.total, refund.vat))
 
     def drop(self, conn: Connection, document: Document, detail_id: int) -> None:
-        refund = conn.execute(select(sale_refunds).where(sale_refunds.c.id == detail_id)).one()
-        for line in conn.execute(select(sale_refund_items).where(sale_refund_items.c.refund_id == detail_id)):
-            conn.execute(
-                update(sale_items)
-                .where(sale_items.c.sale_id == refund.sale_id, sale_items.c.line_no == line.line_no)
-                .values(
-                    refunded_quantity=sale_items.c.refunded_quantity - line.quantity,
-                    refunded_amount=sale_items.c.refunded_amount - line.amount,
-                )
-            )
+        refund = repo.get_refund(conn, detail_id)
+        repo.release_refund(conn, refund.sale_id, repo.refund_lines(conn, detail_id))
 
     def created(self, conn: Connection, document: Document, detail_id: int) -> SaleRefundCreated:
         receipt = document.receipt

@@ -15,6 +15,8 @@ Rules:
   (SRC 179); an over-refund is a 409 that writes nothing.
 - Each sale and refund is a document of ``openvcr.documents`` (kinds in ``sales.documents``): this service
   only drafts it; the engine registers it with SRC, completes, journals, drops or defers it.
+- The SQL is in ``sales.repository``; reads hand the edge ``sales.models`` views (``SaleView``,
+  ``SaleRefundView``), never rows.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection
 
 from openvcr.authority.gateway import PrintItem, PrintRequest, ReturnLine, ReturnRequest
 from openvcr.catalog import repository as catalog_repo
@@ -48,16 +50,15 @@ from openvcr.core.receipt import (
 )
 from openvcr.documents.engine import DocumentEngine
 from openvcr.documents.models import DocumentState, Draft, Outcome, ReceiptRequest, RequestKey
-from openvcr.documents.repository import with_document
 from openvcr.prepayments.ledger import hold_prepayment, returnable_prepayment
 from openvcr.registers.models import Register
 from openvcr.registers.repository import get_register
+from openvcr.sales import repository as repo
 from openvcr.sales.documents import SALE, SALE_REFUND
+from openvcr.sales.models import DepartmentSnapshot, OfferSnapshot, SaleLine, SaleRefundLine, SaleRefundView, SaleView
 from openvcr.sales.rates import rate_for_sale
 from openvcr.sales.schemas import OfferRef, SaleCreate, SaleRefundCreate
 from openvcr.sales.units import SRC_UNIT_NAMES
-from openvcr.store.schema.documents import documents
-from openvcr.store.schema.sales import sale_items, sale_refund_items, sale_refunds, sales
 
 SALE_MODE = 2
 GOOD_TEXT_MAX = 50
@@ -80,21 +81,11 @@ class _OfferChoice:
     spec: OfferSpec | None  # a new offer, created when the sale completes
 
     @property
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> OfferSnapshot:
         if self.offer is not None:
-            return {
-                "type": self.offer.type,
-                "classifierCode": self.offer.classifier_code,
-                "externalId": self.offer.external_id,
-                "title": self.offer.title.to_json(),
-            }
+            return OfferSnapshot(self.offer.type, self.offer.classifier_code, self.offer.external_id, self.offer.title)
         assert self.spec is not None
-        return {
-            "type": self.spec.type,
-            "classifierCode": self.spec.classifier_code,
-            "externalId": self.spec.external_id,
-            "title": self.spec.title.to_json(),
-        }
+        return OfferSnapshot(self.spec.type, self.spec.classifier_code, self.spec.external_id, self.spec.title)
 
 
 def _resolve_offer(
@@ -279,14 +270,13 @@ class SalesService:
     @staticmethod
     def _print_item(draft: _DraftLine) -> PrintItem:
         snapshot = draft.choice.snapshot
-        title = OfferTitle.from_json(snapshot["title"])
-        good_code = snapshot["externalId"] or f"OV-{draft.choice.offer.id if draft.choice.offer else 0}"
+        good_code = snapshot.external_id or f"OV-{draft.choice.offer.id if draft.choice.offer else 0}"
         line = draft.line
         return PrintItem(
-            adg_code=str(snapshot["classifierCode"]),
+            adg_code=snapshot.classifier_code,
             dep=draft.department.dep,
-            good_code=str(good_code)[:GOOD_TEXT_MAX],
-            good_name=_good_name(title),
+            good_code=good_code[:GOOD_TEXT_MAX],
+            good_name=_good_name(snapshot.title),
             quantity=draft.quantity,
             unit=SRC_UNIT_NAMES.get(draft.unit, draft.unit),
             price=draft.price,
@@ -304,42 +294,24 @@ class SalesService:
         buyer = body.buyer
 
         def attach(conn: Connection, document_id: int) -> int:
-            sale_id = int(
-                conn.execute(
-                    insert(sales)
-                    .values(
-                        document_id=document_id,
-                        register_id=register_id,
-                        entity_id=draft.register.entity_id,
-                        buyer=buyer.model_dump(mode="json", by_alias=True, exclude_none=True) if buyer else None,
-                        buyer_tin=buyer.tin if buyer else None,
-                        customer_ref=buyer.customer_ref() if buyer else None,
-                        comment=body.comment,
-                        currency=draft.currency,
-                        exchange_rate=draft.rate,
-                        total=draft.total,
-                        vat=draft.vat,
-                        cash=draft.paid.cash,
-                        non_cash=draft.paid.non_cash,
-                        prepayment=draft.paid.prepayment,
-                        compensation=draft.paid.compensation,
-                        change=draft.change,
-                        offers_to_create=[
-                            {
-                                "externalId": s.external_id,
-                                "type": s.type,
-                                "classifierCode": s.classifier_code,
-                                "unit": s.unit,
-                                "departmentId": s.department_id,
-                                "title": s.title.to_json(),
-                            }
-                            for s in draft.new_offers.values()
-                        ],
-                    )
-                    .returning(sales.c.id)
-                ).scalar_one()
+            sale_id = repo.insert_sale(
+                conn,
+                document_id=document_id,
+                register_id=register_id,
+                entity_id=draft.register.entity_id,
+                buyer=buyer.model_dump(mode="json", by_alias=True, exclude_none=True) if buyer else None,
+                buyer_tin=buyer.tin if buyer else None,
+                customer_ref=buyer.customer_ref() if buyer else None,
+                comment=body.comment,
+                currency=draft.currency,
+                exchange_rate=draft.rate,
+                total=draft.total,
+                vat=draft.vat,
+                paid=draft.paid,
+                change=draft.change,
+                offers_to_create=list(draft.new_offers.values()),
+                lines=[_sale_line(line) for line in draft.lines],
             )
-            conn.execute(insert(sale_items), [_item_row(sale_id, register_id, line) for line in draft.lines])
             if draft.paid.prepayment > 0:
                 assert buyer is not None
                 customer = buyer.customer_ref()
@@ -360,21 +332,13 @@ class SalesService:
         cashier = find_cashier(conn, register_id, body.cashier)
         # The sale's row is locked (PostgreSQL; SQLite serializes writers) until the refund's quantities are
         # reserved, so two concurrent refunds of one sale never both pass the quantity check.
-        sale = conn.execute(
-            with_document(sales)
-            .where(sales.c.id == body.sale_id, sales.c.register_id == register_id)
-            .with_for_update(of=sales)
-        ).first()
-        if sale is None:
+        found = repo.find_sale(conn, register_id, body.sale_id, lock=True)
+        if found is None:
             raise NotFound(f"sale {body.sale_id} not found")
-        if sale.state != DocumentState.COMPLETED:
-            raise Conflict(f"sale {sale.id} is {sale.state}, not fiscalized: it cannot be refunded")
-        lines = {
-            row.line_no: row
-            for row in conn.execute(
-                select(sale_items).where(sale_items.c.sale_id == sale.id).order_by(sale_items.c.line_no)
-            )
-        }
+        sale = found.sale
+        if found.state != DocumentState.COMPLETED:
+            raise Conflict(f"sale {sale.id} is {found.state}, not fiscalized: it cannot be refunded")
+        lines = {line.line_no: line for line in repo.sale_lines(conn, sale.id)}
         if body.items:
             wanted: list[tuple[int, Decimal, list[str] | None]] = []
             seen: set[int] = set()
@@ -387,45 +351,36 @@ class SalesService:
                 wanted.append((item.src_id, item.quantity, item.emarks))
         else:
             wanted = [
-                (no, Decimal(row.quantity) - Decimal(row.refunded_quantity), None)
-                for no, row in lines.items()
-                if Decimal(row.quantity) > Decimal(row.refunded_quantity)
+                (no, line.refundable_quantity, None) for no, line in lines.items() if line.refundable_quantity > 0
             ]
             if not wanted:
                 raise Conflict(f"sale {sale.id} is already fully refunded")
-        refund_lines: list[dict[str, Any]] = []
+        refund_lines: list[SaleRefundLine] = []
         amount = ZERO
         vat = ZERO
         for no, qty, emarks in wanted:
-            row = lines[no]
+            line = lines[no]
             try:
-                value = line_refund(
-                    Decimal(row.total),
-                    Decimal(row.quantity),
-                    Decimal(row.refunded_quantity),
-                    Decimal(row.refunded_amount),
-                    qty,
-                )
+                value = line_refund(line.total, line.quantity, line.refunded_quantity, line.refunded_amount, qty)
             except ArithmeticRuleError as error:
                 raise Conflict(f"line {no}: {error.message}") from error
-            line_vat = vat_of(value, row.department["taxRegime"])
-            refund_lines.append({"line_no": no, "quantity": qty, "amount": value, "vat": line_vat, "emarks": emarks})
+            line_vat = vat_of(value, line.department.tax_regime)
+            refund_lines.append(SaleRefundLine(no, qty, value, line_vat, None if emarks is None else tuple(emarks)))
             amount += value
             vat += line_vat
         everything = all(
-            Decimal(row.quantity) - Decimal(row.refunded_quantity) == next((q for n, q, _ in wanted if n == no), ZERO)
-            for no, row in lines.items()
+            line.refundable_quantity == next((q for n, q, _ in wanted if n == no), ZERO) for no, line in lines.items()
         )
         paid = Tenders(
-            cash=Decimal(sale.cash) - Decimal(sale.change),
-            non_cash=Decimal(sale.non_cash),
-            prepayment=Decimal(sale.prepayment),
-            compensation=Decimal(sale.compensation),
+            cash=sale.cash - sale.change,
+            non_cash=sale.non_cash,
+            prepayment=sale.prepayment,
+            compensation=sale.compensation,
         )
         if paid.compensation > 0 and not everything:
             raise Conflict("a sale paid partly by compensation can only be refunded in full")
-        already = _refunded_tenders(conn, sale.id)
-        split = split_refund(amount, paid, already, Decimal(sale.total), everything)
+        already = repo.refunded_tenders(conn, sale.id)
+        split = split_refund(amount, paid, already, sale.total, everything)
         returnable = returnable_prepayment(conn, sale.id)
         if split.prepayment > returnable:
             # SRC returns the prepayment part as prepayment; the advances it came from were refunded since, so
@@ -446,134 +401,84 @@ class SalesService:
             if non_cash > left.non_cash:
                 raise Conflict(f"at most {left.non_cash} can still be refunded as non-cash")
             split = Tenders(cash, non_cash, split.prepayment, split.compensation)
+        assert found.receipt is not None
         request = ReturnRequest(
-            receipt_id=int(sale.receipt["srcId"]),
+            receipt_id=int(found.receipt["srcId"]),
             card_amount=split.non_cash + split.compensation,
             cash_amount=split.cash,
             prepayment_amount=split.prepayment,
-            items=tuple(ReturnLine(line["line_no"], line["quantity"]) for line in refund_lines),
+            items=tuple(ReturnLine(line.line_no, line.quantity) for line in refund_lines),
             source_crn=None,
-            emarks=tuple(code for line in refund_lines for code in (line["emarks"] or [])),
+            emarks=tuple(code for line in refund_lines for code in (line.emarks or ())),
         )
 
         def attach(conn: Connection, document_id: int) -> int:
-            refund_id = int(
-                conn.execute(
-                    insert(sale_refunds)
-                    .values(
-                        document_id=document_id,
-                        register_id=register_id,
-                        sale_id=sale.id,
-                        reason=body.reason,
-                        reason_note=body.reason_note,
-                        total=amount,
-                        vat=vat,
-                        cash=split.cash,
-                        non_cash=split.non_cash,
-                        prepayment=split.prepayment,
-                        compensation=split.compensation,
-                    )
-                    .returning(sale_refunds.c.id)
-                ).scalar_one()
+            refund_id = repo.insert_refund(
+                conn,
+                document_id=document_id,
+                register_id=register_id,
+                sale_id=sale.id,
+                reason=body.reason,
+                reason_note=body.reason_note,
+                total=amount,
+                vat=vat,
+                split=split,
+                lines=refund_lines,
             )
-            conn.execute(insert(sale_refund_items), [{"refund_id": refund_id, **line} for line in refund_lines])
-            for line in refund_lines:  # reserve the quantities now: concurrent refunds cannot over-refund
-                conn.execute(
-                    update(sale_items)
-                    .where(sale_items.c.sale_id == sale.id, sale_items.c.line_no == line["line_no"])
-                    .values(
-                        refunded_quantity=sale_items.c.refunded_quantity + line["quantity"],
-                        refunded_amount=sale_items.c.refunded_amount + line["amount"],
-                    )
-                )
+            repo.reserve_refund(conn, sale.id, refund_lines)  # now: concurrent refunds cannot over-refund
             return refund_id
 
         return Draft(cashier.id, request, attach, ReceiptRequest.of(body.receipt))
 
     # ---- reads -------------------------------------------------------------------------------------------
 
-    def sale_detail(self, register_id: int, sale_id: int) -> dict[str, Any]:
+    def sale_detail(self, register_id: int, sale_id: int) -> SaleView:
+        """One sale of the register with its state, receipt, lines, completed refunds and cashier (any state)."""
         with self.db.read() as conn:
-            sale = conn.execute(
-                with_document(sales).where(sales.c.id == sale_id, sales.c.register_id == register_id)
-            ).first()
-            if sale is None:
+            found = repo.find_sale(conn, register_id, sale_id)
+            if found is None:
                 raise NotFound(f"sale {sale_id} not found")
-            items = conn.execute(
-                select(sale_items).where(sale_items.c.sale_id == sale_id).order_by(sale_items.c.line_no)
-            ).all()
-            refunds = conn.execute(
-                with_document(sale_refunds)
-                .where(sale_refunds.c.sale_id == sale_id, documents.c.state == DocumentState.COMPLETED)
-                .order_by(sale_refunds.c.id)
-            ).all()
-            refund_items = {
-                r.id: conn.execute(
-                    select(sale_refund_items)
-                    .where(sale_refund_items.c.refund_id == r.id)
-                    .order_by(sale_refund_items.c.line_no)
-                ).all()
-                for r in refunds
-            }
-            cashier = catalog_repo.find_cashier(conn, register_id, cashier_id=sale.cashier_id)
+            lines = repo.sale_lines(conn, sale_id)
+            refunds = repo.completed_refunds(conn, sale_id)
+            cashier = catalog_repo.find_cashier(conn, register_id, cashier_id=found.cashier_id)
         assert cashier is not None
-        return {
-            "sale": sale,
-            "items": items,
-            "refunds": [(r, refund_items[r.id]) for r in refunds],
-            "cashier": cashier,
-        }
+        return SaleView(
+            sale=found.sale,
+            state=found.state,
+            created_at=found.created_at,
+            receipt=found.receipt,
+            lines=tuple(lines),
+            refunds=tuple(refunds),
+            cashier=cashier,
+        )
 
-    def refund_detail(self, register_id: int, refund_id: int) -> Any:
+    def refund_detail(self, register_id: int, refund_id: int) -> SaleRefundView:
         """One sale refund of the register with its document's state and receipt (any state)."""
         with self.db.read() as conn:
-            refund = conn.execute(
-                with_document(sale_refunds).where(
-                    sale_refunds.c.id == refund_id, sale_refunds.c.register_id == register_id
-                )
-            ).first()
+            refund = repo.find_refund(conn, register_id, refund_id)
         if refund is None:
             raise NotFound(f"sale refund {refund_id} not found")
         return refund
 
 
-def _refunded_tenders(conn: Connection, sale_id: int) -> Tenders:
-    """What the sale's refunds (all but dropped ones) gave back, per tender."""
-    row = conn.execute(
-        select(
-            func.coalesce(func.sum(sale_refunds.c.cash), 0),
-            func.coalesce(func.sum(sale_refunds.c.non_cash), 0),
-            func.coalesce(func.sum(sale_refunds.c.prepayment), 0),
-            func.coalesce(func.sum(sale_refunds.c.compensation), 0),
-        )
-        .select_from(sale_refunds.join(documents, documents.c.id == sale_refunds.c.document_id))
-        .where(sale_refunds.c.sale_id == sale_id, documents.c.state != DocumentState.DROPPED)
-    ).one()
-    return Tenders(*(Decimal(str(v)).quantize(Decimal("0.01")) for v in row))
-
-
-def _item_row(sale_id: int, register_id: int, line: _DraftLine) -> dict[str, Any]:
-    return {
-        "sale_id": sale_id,
-        "register_id": register_id,
-        "line_no": line.line_no,
-        "offer_id": line.choice.offer.id if line.choice.offer else None,
-        "offer": line.choice.snapshot,
-        "department_id": line.department.id,
-        "department": {
-            "dep": line.department.dep,
-            "taxRegime": line.department.tax_regime,
-            "title": line.department.title,
-        },
-        "quantity": line.quantity,
-        "price": line.price,
-        "foreign_price": line.foreign_price,
-        "unit": line.unit,
-        "discount": line.line.base_value if line.line.base_type else None,
-        "discount_type": line.line.base_type.value if line.line.base_type else None,
-        "additional_discount": line.line.additional_value if line.line.additional_type else None,
-        "additional_discount_type": line.line.additional_type.value if line.line.additional_type else None,
-        "total": line.total,
-        "vat": line.vat,
-        "emarks": line.emarks,
-    }
+def _sale_line(line: _DraftLine) -> SaleLine:
+    """The stored line of a drafted one (with snapshots of its offer and department as sold)."""
+    department = line.department
+    return SaleLine(
+        line_no=line.line_no,
+        offer_id=line.choice.offer.id if line.choice.offer else None,
+        offer=line.choice.snapshot,
+        department_id=department.id,
+        department=DepartmentSnapshot(department.dep, department.tax_regime, department.title),
+        quantity=line.quantity,
+        price=line.price,
+        foreign_price=line.foreign_price,
+        unit=line.unit,
+        discount=line.line.base_value if line.line.base_type else None,
+        discount_type=line.line.base_type.value if line.line.base_type else None,
+        additional_discount=line.line.additional_value if line.line.additional_type else None,
+        additional_discount_type=line.line.additional_type.value if line.line.additional_type else None,
+        total=line.total,
+        vat=line.vat,
+        emarks=None if line.emarks is None else tuple(line.emarks),
+    )
