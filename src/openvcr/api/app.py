@@ -17,6 +17,7 @@ from openvcr.api.errors import install_error_handlers
 from openvcr.api.observability import REGISTRY, RequestContextMiddleware, configure_logging
 from openvcr.api.ratelimit import RateLimiter
 from openvcr.api.responses import FastJSONResponse
+from openvcr.api.routing import OneHopRoute
 from openvcr.authority.factory import build_gateway
 from openvcr.authority.gateway import SrcGateway
 from openvcr.config import Settings, get_settings
@@ -124,6 +125,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.ctx = ctx
+    app.router.route_class = OneHopRoute  # for the routes below; the routers set their own
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     for router in _routers():

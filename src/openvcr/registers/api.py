@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends
 
 from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
+from openvcr.api.routing import OneHopRoute
 from openvcr.registers.models import Principal
 from openvcr.registers.repository import get_register
 from openvcr.registers.schemas import BusinessEntityOut, WhoAmI
 
-router = APIRouter(prefix="/api/v1", tags=["account"])
+router = APIRouter(prefix="/api/v1", tags=["account"], route_class=OneHopRoute)
 
 
 @router.get("/whoami", response_model=WhoAmI, summary="The register this API key belongs to")

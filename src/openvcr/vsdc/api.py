@@ -18,9 +18,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
 from openvcr.api.context import get_context
+from openvcr.api.routing import OneHopRoute
 from openvcr.vsdc import service
 
-router = APIRouter(tags=["V-SDC"])
+router = APIRouter(tags=["V-SDC"], route_class=OneHopRoute)
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
