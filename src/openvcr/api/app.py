@@ -113,6 +113,7 @@ def create_app(
             yield
         finally:
             stop.set()
+            ctx.authenticator.close()
 
     app = FastAPI(
         lifespan=lifespan,
