@@ -16,7 +16,7 @@ from starlette.responses import Response
 from openvcr import __version__
 from openvcr.api.context import AppContext
 from openvcr.api.errors import install_error_handlers
-from openvcr.api.observability import REGISTRY, RequestContextMiddleware, configure_logging
+from openvcr.api.observability import REGISTRY, RequestContextMiddleware, configure_logging, stop_logging
 from openvcr.api.ratelimit import RateLimiter
 from openvcr.api.responses import FastJSONResponse
 from openvcr.api.routing import OneHopRoute
@@ -137,6 +137,8 @@ def create_app(
         finally:
             stop.set()
             ctx.authenticator.close()
+            if configure_logs:
+                stop_logging()
 
     app = FastAPI(
         lifespan=lifespan,
