@@ -268,10 +268,9 @@ class Authenticator:
                 return
             self._touched[key_id] = now
             self._unwritten[key_id] = now
-            if self._writing:
-                return
-            self._writing = True
-        self._writer.submit(self._write_uses)
+            if not self._writing:
+                self._writing = True
+                self._writer.submit(self._write_uses)  # under the lock: never after close() shut it down
 
     def _write_uses(self) -> None:
         with self._lock:
