@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_MASTER_KEY = "openvcr-development-master-key-do-not-use-in-production"
@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     rate_limit_per_second: float = 200.0
     rate_limit_burst: int = 400
     key_rotation_overlap_seconds: int = 86_400
+    # Each worker keeps a key it has looked up (and the key's register) this long before reading it again:
+    # the revocation delay. A revoked or rotated-out key stops working in every worker within it. 0: no cache.
+    key_cache_seconds: float = Field(default=2.0, ge=0.0, le=60.0)
     # Idempotency-Keys are replayable this long (the contract: 30 days), then released.
     idempotency_retention_days: float = 30.0
 

@@ -30,12 +30,17 @@ class AppContext:
     engine: DocumentEngine = field(init=False)
 
     def __post_init__(self) -> None:
-        self.authenticator = Authenticator(self.db)
+        self.authenticator = Authenticator(self.db, self.settings.key_cache_seconds)
         self.src = SrcService(self.db, self.gateway, self.settings)
         self.engine = DocumentEngine(self.db, self.src, self.settings, DOCUMENT_KINDS)
 
 
-def get_context(request: Request) -> AppContext:
+def context_of(request: Request) -> AppContext:
     ctx = request.app.state.ctx
     assert isinstance(ctx, AppContext)
     return ctx
+
+
+async def get_context(request: Request) -> AppContext:
+    """The dependency. A coroutine, so that FastAPI calls it on the event loop instead of in a thread."""
+    return context_of(request)

@@ -3,24 +3,35 @@
 Every response carries ``X-Request-Id`` (the caller's, when it sent a sane one). Log records are JSON objects
 carrying the request id of the request being served. API keys never reach the logs: only the key's id and
 visible prefix are ever logged.
+
+Logging never blocks a request: ``configure_logging`` puts a ``QueueHandler`` on the root logger, which only
+stamps a record (message, request id, exception text) and queues it; one ``QueueListener`` thread formats the
+JSON lines and writes them. ``stop_logging`` (at shutdown) writes what is queued and goes back to writing
+directly. The middleware is plain ASGI: no task or thread of its own per request.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextvars
+import copy
 import json
 import logging
+import queue
 import re
 import secrets
 import sys
 import time
-from typing import Any
+from logging.handlers import QueueHandler, QueueListener
+from typing import Any, TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_PRODUCT = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:/[!#$%&'*+.^_`|~0-9A-Za-z-]+)?")
+_REQUEST_ID = "openvcr_request_id"  # the attribute a queued record carries its request id in
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 REQUESTS = Counter(
@@ -47,7 +58,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        rid = request_id_var.get()
+        # A queued record brings the request id it was logged under; a record formatted at once reads it here.
+        rid = getattr(record, _REQUEST_ID) if hasattr(record, _REQUEST_ID) else request_id_var.get()
         if rid:
             entry["requestId"] = rid
         fields = getattr(record, "fields", None)
@@ -55,25 +67,79 @@ class JsonFormatter(logging.Formatter):
             entry.update(fields)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exception"] = record.exc_text
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def configure_logging(level: str = "info") -> None:
-    """Route every logger (uvicorn's too) through the JSON formatter on stderr."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+class RequestQueueHandler(QueueHandler):
+    """Queues a record with what only the request's own context knows: its request id, its message and the
+    text of its exception. Formatting and writing happen on the listener's thread."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record = copy.copy(record)
+        setattr(record, _REQUEST_ID, request_id_var.get())
+        record.msg = record.getMessage()
+        record.args = None
+        if record.exc_info:
+            record.exc_text = _EXCEPTIONS.formatException(record.exc_info)
+            record.exc_info = None
+        return record
+
+
+_EXCEPTIONS = logging.Formatter()
+_listener: QueueListener | None = None
+_direct: logging.Handler | None = None
+
+
+def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
+    """Route every logger (uvicorn's too) through a queue to one thread that writes JSON lines to ``stream``
+    (default stderr). Calling it again replaces the previous configuration."""
+    global _listener, _direct
+    stop_logging()
+    writer = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    writer.setFormatter(JsonFormatter())
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    _listener = QueueListener(records, writer, respect_handler_level=True)
+    _direct = writer
     root = logging.getLogger()
-    root.handlers = [handler]
+    root.handlers = [RequestQueueHandler(records)]
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers = []
         logger.propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    _listener.start()
+
+
+def stop_logging() -> None:
+    """Write every queued record, stop the listener thread, and write later records directly (no requests
+    are served any more). Does nothing when ``configure_logging`` did not run."""
+    global _listener
+    listener, _listener = _listener, None
+    if listener is None:
+        return
+    listener.stop()  # drains the queue, then joins the thread
+    root = logging.getLogger()
+    if _direct is not None and any(isinstance(h, RequestQueueHandler) for h in root.handlers):
+        root.handlers = [_direct]
+
+
+atexit.register(stop_logging)
 
 
 def new_request_id() -> str:
     return secrets.token_hex(8)
+
+
+def product_token(user_agent: bytes | None) -> str | None:
+    """The first product of a ``User-Agent`` (``openvcr-python/0.3.0`` of ``openvcr-python/0.3.0 httpx/…``),
+    at most 64 characters; ``None`` when there is none."""
+    if not user_agent:
+        return None
+    match = _PRODUCT.match(user_agent[:200].decode("latin-1"))
+    return match.group(0)[:64] if match else None
 
 
 class RequestContextMiddleware:
@@ -86,11 +152,12 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = None
+        incoming = agent = None
         for name, value in scope.get("headers", []):
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
-                break
+            elif name == b"user-agent":
+                agent = value
         rid = incoming if incoming and _SANE_ID.match(incoming) else new_request_id()
         token = request_id_var.set(rid)
         scope.setdefault("state", {})["request_id"] = rid
@@ -123,6 +190,7 @@ class RequestContextMiddleware:
                         "status": status,
                         "durationMs": round(elapsed * 1000, 3),
                         "keyId": scope.get("state", {}).get("key_id"),
+                        "userAgent": product_token(agent),
                     }
                 },
             )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
+from openvcr.api.routing import OneHopRoute
 from openvcr.catalog import service
 from openvcr.catalog.models import OfferTitle
 from openvcr.catalog.schemas import (
@@ -26,7 +27,7 @@ from openvcr.catalog.schemas import (
 )
 from openvcr.registers.models import Principal
 
-router = APIRouter(prefix="/api/v1", tags=["catalog"])
+router = APIRouter(prefix="/api/v1", tags=["catalog"], route_class=OneHopRoute)
 
 Ctx = Annotated[AppContext, Depends(get_context)]
 CatalogReader = Annotated[Principal, Depends(require("catalog:read"))]

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
 from openvcr.api.idempotency import IDEMPOTENCY_DOC, IdempotencyKey, fiscal_response, request_key
+from openvcr.api.routing import OneHopRoute
 from openvcr.documents.engine import receipt_out
 from openvcr.documents.schemas import CashierBrief, ReceiptOut
 from openvcr.prepayments.models import LedgerEntry
@@ -39,7 +40,7 @@ from openvcr.prepayments.service import PrepaymentsService, normalize_customer_r
 from openvcr.registers.models import Principal
 from openvcr.schemas import entry_list, iso_ms
 
-router = APIRouter(prefix="/api/v1", tags=["prepayments"])
+router = APIRouter(prefix="/api/v1", tags=["prepayments"], route_class=OneHopRoute)
 
 Ctx = Annotated[AppContext, Depends(get_context)]
 Writer = Annotated[Principal, Depends(require("prepayments:write"))]

@@ -13,11 +13,12 @@ from fastapi import APIRouter, Depends, Query
 from starlette.responses import HTMLResponse
 
 from openvcr.api.context import AppContext, get_context
+from openvcr.api.routing import OneHopRoute
 from openvcr.receipts.i18n import language_of
 from openvcr.receipts.render import render_not_found, render_receipt
 from openvcr.receipts.service import awaits_fiscalization, find_document
 
-router = APIRouter(tags=["receipts"])
+router = APIRouter(tags=["receipts"], route_class=OneHopRoute)
 
 Ctx = Annotated[AppContext, Depends(get_context)]
 HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
 from openvcr.api.idempotency import IDEMPOTENCY_DOC, IdempotencyKey, fiscal_response, request_key
+from openvcr.api.routing import OneHopRoute
 from openvcr.documents.engine import receipt_out
 from openvcr.documents.schemas import CashierBrief, ReceiptOut
 from openvcr.registers.models import Principal
@@ -30,7 +31,7 @@ from openvcr.sales.schemas import (
 from openvcr.sales.service import SalesService
 from openvcr.schemas import entry_list, iso_ms
 
-router = APIRouter(prefix="/api/v1", tags=["sales"])
+router = APIRouter(prefix="/api/v1", tags=["sales"], route_class=OneHopRoute)
 
 Ctx = Annotated[AppContext, Depends(get_context)]
 SalesWriter = Annotated[Principal, Depends(require("sales:write"))]

@@ -14,12 +14,13 @@ from fastapi import APIRouter, Depends, Query
 
 from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
+from openvcr.api.routing import OneHopRoute
 from openvcr.core.errors import ValidationFailed
 from openvcr.registers.models import Principal
 from openvcr.sales.rates import RULE_VERSION, SOURCE, quote
 from openvcr.schemas import MoneyOut, OutModel
 
-router = APIRouter(prefix="/api/v1", tags=["sales"])
+router = APIRouter(prefix="/api/v1", tags=["sales"], route_class=OneHopRoute)
 
 Ctx = Annotated[AppContext, Depends(get_context)]
 AnyKey = Annotated[Principal, Depends(require("sales:read"))]

@@ -17,10 +17,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from openvcr.api.context import get_context
+from openvcr.api.context import context_of
+from openvcr.api.routing import OneHopRoute
 from openvcr.vsdc import service
 
-router = APIRouter(tags=["V-SDC"])
+router = APIRouter(tags=["V-SDC"], route_class=OneHopRoute)
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -36,7 +37,7 @@ def _wants_json(request: Request) -> bool:
 
 @router.get("/ticket/verify", response_model=None, summary="Verify a V-SDC invoice (the QR code's link)")
 async def verify_ticket(request: Request) -> Response:
-    ctx = get_context(request)
+    ctx = context_of(request)
     params = dict(request.query_params.items())
     result = await run_in_threadpool(service.verify, ctx.db, ctx.settings, params)
     if _wants_json(request):
