@@ -13,6 +13,8 @@ Rules:
   is ``dropped`` (the client may resubmit); on, it is ``deferred`` and ``fiscalize_deferred`` sends it later,
   in order. SRC's answer lost: ``in_doubt``, settled by printCopy resolution (``settle``). SRC refused:
   ``dropped``. Each raises the error that carries the contract's ``pending`` object.
+- A failure while recording a registered document (after SRC answered) is a 502 with ``mayResubmit: false``:
+  the document stays ``sent`` and recovery completes it from SRC's stored answer.
 - Recovery, resume and drop exist once, here, for every kind; a kind plugs in through ``DocumentKind``.
 """
 
@@ -180,9 +182,18 @@ class DocumentEngine:
             raise self._failed(kind, document, detail_id, failure) from failure
         receipt = results[-1]
         assert isinstance(receipt, Receipt)
-        with self.db.write() as conn:
-            self.src.record(conn, reservations, results)
-            body = self._complete(conn, kind, document, detail_id, receipt)
+        try:
+            with self.db.write() as conn:
+                self.src.record(conn, reservations, results)
+                body = self._complete(conn, kind, document, detail_id, receipt)
+        except Exception as exc:
+            # SRC registered it: the document must not be sent again. It stays ``sent`` and recovery completes it.
+            log.exception("completing document %s failed after SRC registered it", document.id)
+            raise FiscalizationPending(
+                "The tax authority registered the document; recording it failed and the server will finish it. "
+                "Poll statusUrl, do not resend.",
+                self.pending(kind, detail_id, may_resubmit=False),
+            ) from exc
         return Outcome(body, replayed=False)
 
     def _draft(

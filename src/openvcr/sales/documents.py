@@ -13,8 +13,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from openvcr.authority.gateway import Receipt
-from openvcr.catalog import repository as catalog_repo
-from openvcr.catalog.service import create_offer_in
+from openvcr.catalog.service import ensure_offer_in
 from openvcr.core.journal import CountersDelta
 from openvcr.documents.engine import src_summary
 from openvcr.documents.models import Document, JournalBody
@@ -34,8 +33,7 @@ class SaleKind:
         sale = repo.get_sale(conn, detail_id)
         created: dict[str | None, int] = {}
         for spec in sale.offers_to_create:
-            existing = catalog_repo.find_offer(conn, sale.register_id, external_id=spec.external_id)
-            offer = existing or create_offer_in(conn, sale.register_id, spec)
+            offer = ensure_offer_in(conn, sale.register_id, spec)
             created[spec.external_id] = offer.id
         items = repo.sale_lines(conn, detail_id)
         for item in items:

@@ -3,6 +3,8 @@ idempotency by document, and at most two durable commits per document."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select, update
 
@@ -148,6 +150,26 @@ def test_a_document_never_registered_is_dropped_by_recovery_and_undoes_its_effec
     assert get(api, "/sales/1").json()["fiscalStatus"] == "dropped"
     refund = post(api, "/sales/refund", {"cashier": {"id": 1}, "saleId": 1})
     assert refund.status_code == 409 and "dropped" in refund.json()["error"]
+
+
+def test_a_failure_after_src_registered_is_502_keep_polling_and_recovery_completes_it(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openvcr.sales.documents import SaleKind
+
+    original = SaleKind.complete
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(SaleKind, "complete", broken)
+    response = post(api, "/sales", sale_body(), **{"Idempotency-Key": "late-write"})
+    assert response.status_code == 502
+    assert response.json()["pending"] == {"type": "sale", "id": 1, "statusUrl": "/api/v1/sales/1", "mayResubmit": False}
+    assert states(api) == ["sent"] and _journal_numbers(api) == []
+    monkeypatch.setattr(SaleKind, "complete", original)
+    assert engine_of(api).recover(min_age_ms=0).completed == 1
+    assert states(api) == ["completed"] and _journal_numbers(api) == [("sale", "1")]
 
 
 def test_recovery_leaves_young_documents_alone(api: Api) -> None:
