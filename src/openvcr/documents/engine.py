@@ -95,6 +95,19 @@ def receipt_json(receipt: Receipt) -> dict[str, Any]:
     }
 
 
+def created_fields(document: Document) -> dict[str, Any]:
+    """``urlId``, ``crn``, ``receiptId`` and ``fiscal`` of a completed document: the POST response of a refund or
+    prepayment, beside the document's own id field."""
+    receipt = document.receipt
+    assert receipt is not None
+    return {
+        "url_id": document.url_id,
+        "crn": receipt.get("crn"),
+        "receipt_id": int(receipt["srcId"]),
+        "fiscal": receipt.get("fiscal"),
+    }
+
+
 def receipt_out(stored: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The contract's receipt object from a stored receipt (None: not fiscalized)."""
     if not stored:
@@ -454,6 +467,7 @@ __all__ = [
     "DocumentKind",
     "PrintRequest",
     "RecoveryReport",
+    "created_fields",
     "receipt_json",
     "receipt_out",
     "response_bytes",

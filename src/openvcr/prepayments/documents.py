@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from openvcr.authority.gateway import Receipt
 from openvcr.core.journal import CountersDelta
-from openvcr.documents.engine import src_summary
+from openvcr.documents.engine import created_fields, src_summary
 from openvcr.documents.models import Document, JournalBody
 from openvcr.prepayments import repository as repo
 from openvcr.prepayments.schemas import PrepaymentCreated, PrepaymentRefundCreated
@@ -43,15 +43,7 @@ class PrepaymentKind:
         """Nothing to undo: a prepayment has no effect before it completes."""
 
     def created(self, conn: Connection, document: Document, detail_id: int) -> PrepaymentCreated:
-        receipt = document.receipt
-        assert receipt is not None
-        return PrepaymentCreated(
-            url_id=document.url_id,
-            prepayment_id=detail_id,
-            crn=receipt.get("crn"),
-            receipt_id=int(receipt["srcId"]),
-            fiscal=receipt.get("fiscal"),
-        )
+        return PrepaymentCreated(prepayment_id=detail_id, **created_fields(document))
 
 
 class PrepaymentRefundKind:
@@ -80,15 +72,7 @@ class PrepaymentRefundKind:
         """Nothing to undo: the ledger ignores refunds whose document was dropped."""
 
     def created(self, conn: Connection, document: Document, detail_id: int) -> PrepaymentRefundCreated:
-        receipt = document.receipt
-        assert receipt is not None
-        return PrepaymentRefundCreated(
-            url_id=document.url_id,
-            prepayment_refund_id=detail_id,
-            crn=receipt.get("crn"),
-            receipt_id=int(receipt["srcId"]),
-            fiscal=receipt.get("fiscal"),
-        )
+        return PrepaymentRefundCreated(prepayment_refund_id=detail_id, **created_fields(document))
 
 
 PREPAYMENT = PrepaymentKind()

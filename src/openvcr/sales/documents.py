@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from openvcr.authority.gateway import Receipt
 from openvcr.catalog.service import ensure_offer_in
 from openvcr.core.journal import CountersDelta
-from openvcr.documents.engine import src_summary
+from openvcr.documents.engine import created_fields, src_summary
 from openvcr.documents.models import Document, JournalBody
 from openvcr.prepayments.ledger import release_holds, return_prepayment
 from openvcr.sales import repository as repo
@@ -124,15 +124,7 @@ class SaleRefundKind:
         repo.release_refund(conn, refund.sale_id, repo.refund_lines(conn, detail_id))
 
     def created(self, conn: Connection, document: Document, detail_id: int) -> SaleRefundCreated:
-        receipt = document.receipt
-        assert receipt is not None
-        return SaleRefundCreated(
-            url_id=document.url_id,
-            sale_refund_id=detail_id,
-            crn=receipt.get("crn"),
-            receipt_id=int(receipt["srcId"]),
-            fiscal=receipt.get("fiscal"),
-        )
+        return SaleRefundCreated(sale_refund_id=detail_id, **created_fields(document))
 
 
 SALE = SaleKind()
