@@ -27,8 +27,9 @@ that every 200 left exactly one document: distinct ids, and completed rows == 20
 exit status 1. Results go to ``bench/results/<date>-<git-sha>.json``; the last line printed is a JSON summary.
 
 Environment: ``BENCH_DURATION``, ``BENCH_CONCURRENCY``, ``BENCH_BACKENDS`` (``sqlite,postgres``; default: both
-when PostgreSQL is available), ``BENCH_SKIP`` (comma list of ``latency``, ``vsdc``, ``workers1``),
-``BENCH_LATENCY_MS`` (default 50), ``BENCH_PRELOAD`` (default 0), ``BENCH_KEEP`` (keep the work directory).
+when PostgreSQL is available; ``none`` runs only (e)), ``BENCH_SKIP`` (comma list of ``latency``, ``vsdc``,
+``workers1``), ``BENCH_LATENCY_MS`` (default 50), ``BENCH_PRELOAD`` (default 0), ``BENCH_KEEP`` (keep the work
+directory).
 """
 
 from __future__ import annotations
@@ -493,7 +494,11 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="openvcr-bench-"))
     admin = processes.postgres_admin_url()
     wanted = os.environ.get("BENCH_BACKENDS")
-    backends = [x.strip() for x in wanted.split(",")] if wanted else ["sqlite", *(["postgres"] if admin else [])]
+    backends = (
+        [x.strip() for x in wanted.split(",") if x.strip() not in ("", "none")]
+        if wanted
+        else ["sqlite", *(["postgres"] if admin else [])]
+    )
     say(
         f"OpenVCR bench: {cfg.duration} s per scenario, {cfg.concurrency} clients, backends {', '.join(backends)}; "
         f"work directory {work}"

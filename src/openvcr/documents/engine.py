@@ -4,8 +4,10 @@ Rules:
 - ``run`` takes a document through two durable commits on the common path: (1) the draft — the document
   row, the kind's detail rows and effects, and its SRC request(s) with reserved seqs; (2) the outcome — the
   SRC answer, ``completed`` with the receipt, the kind's completion effects, the journal entry, the outbox
-  messages and the stored response. The register's SRC lock is held from the seq reservation until SRC
-  answered, so a register's requests reach SRC in seq order; other registers never wait for it.
+  messages and the stored response. Both go through the group writer (``Database.group``): many documents
+  share each durable transaction, and a request is answered only after its outcome is on disk. The draft and
+  the SRC call run in the register's pipeline (``documents.pipeline``): a register's requests reach SRC in seq
+  order, while database writes and other registers never wait behind an SRC call.
 - One ``document_key`` → one document: a replay of a completed one returns its stored response byte for
   byte; a different request under the same key is an ``IdempotencyMismatch``; a key whose document is still
   in flight is a ``Conflict``. A request that fails validation writes nothing and spends no key.
@@ -46,6 +48,7 @@ from openvcr.core.errors import (
 from openvcr.documents import repository as repo
 from openvcr.documents import requests
 from openvcr.documents.models import UNSETTLED, Document, DocumentState, Draft, JournalBody, Outcome, RequestKey
+from openvcr.documents.pipeline import Drafted, RegisterPipelines
 from openvcr.outbox.repository import enqueue
 from openvcr.registers import journal
 from openvcr.registers.signing_keys import signer_for
@@ -162,6 +165,7 @@ class DocumentEngine:
         self.src = src
         self.settings = settings
         self.kinds: dict[str, DocumentKind] = {kind.name: kind for kind in kinds}
+        self.pipelines = RegisterPipelines(db, src)
 
     # ---- a new document ------------------------------------------------------------------------------------
 
@@ -173,32 +177,31 @@ class DocumentEngine:
             existing = repo.by_key(conn, register_id, key.document_key)
         if existing is not None:
             return self._existing(kind, existing, key)
-        failure: Exception | None = None
-        with self.src.locks.hold(register_id):
-            try:
-                with self.db.write() as conn:
-                    document, detail_id, reservations = self._draft(conn, register_id, kind, key, draft)
-            except IntegrityError as exc:
-                failure = exc  # another request with the same key drafted its document first
-            else:
-                try:
-                    results = self.src.send(reservations)
-                except (AuthorityRefused, AuthorityUnavailable, AuthorityInDoubt) as exc:
-                    failure = exc
-        if isinstance(failure, IntegrityError):
+        try:
+            sent = self.pipelines.run(
+                register_id, lambda conn: Drafted(*self._draft(conn, register_id, kind, key, draft))
+            )
+        except IntegrityError:
+            # another request with the same key drafted its document first
             with self.db.read() as conn:
                 existing = repo.by_key(conn, register_id, key.document_key)
             if existing is None:
-                raise failure
+                raise
             return self._existing(kind, existing, key)
-        if failure is not None:
-            raise self._failed(kind, document, detail_id, failure) from failure
+        document, detail_id, reservations = sent.drafted.document, sent.drafted.detail_id, sent.drafted.reservations
+        if sent.failure is not None:
+            raise self._failed(kind, document, detail_id, sent.failure) from sent.failure
+        results = sent.results
+        assert results is not None
         receipt = results[-1]
         assert isinstance(receipt, Receipt)
+
+        def complete(conn: Connection) -> bytes:
+            self.src.record(conn, reservations, results)
+            return self._complete(conn, kind, document, detail_id, receipt)
+
         try:
-            with self.db.write() as conn:
-                self.src.record(conn, reservations, results)
-                body = self._complete(conn, kind, document, detail_id, receipt)
+            body = self.db.group.run(complete)
         except Exception as exc:
             # SRC registered it: the document must not be sent again. It stays ``sent`` and recovery completes it.
             log.exception("completing document %s failed after SRC registered it", document.id)

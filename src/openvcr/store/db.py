@@ -13,6 +13,8 @@ Rules:
   ``<database>.locks/write.lock`` across processes. SQLite's own busy handler would otherwise have them poll
   with sleeps of up to 100 ms, which under load turns a sub-millisecond wait into tens of milliseconds.
   Writers that do not take the queue (other programs) still just wait on SQLite's lock.
+- ``Database.group`` is the group writer (``openvcr.store.group``): jobs of many requests in one durable
+  transaction. Documents are written through it; everything else uses ``write()``.
 - Times are stored as integer milliseconds since the Unix epoch (UTC).
 """
 
@@ -29,6 +31,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+from openvcr.store.group import GroupCommit
 
 
 def normalize_url(url: str) -> str:
@@ -117,12 +121,16 @@ class Database:
         self.dialect = parsed.get_backend_name()
         self._writers: _WriteQueue | None = None
         self._writing = threading.local()
+        self._group: GroupCommit | None = None
+        self._group_guard = threading.Lock()
+        self._in_memory = False
         if self.dialect == "sqlite":
             # SQLite connections are cheap to keep and costly to reopen (pragmas): keep one per request thread
             # (the server runs sync handlers on up to 40 threads).
             self.engine = create_engine(self.url, pool_size=max(pool_size, 40), max_overflow=16, pool_timeout=60)
             _configure_sqlite(self.engine)
             path = _sqlite_file(self.url)
+            self._in_memory = path is None
             self._writers = _WriteQueue(None if path is None else Path(str(path) + ".locks") / "write.lock")
         else:
             self.engine = create_engine(
@@ -133,6 +141,19 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
+    @property
+    def group(self) -> GroupCommit:
+        """The database's group writer (``openvcr.store.group``), started on first use."""
+        with self._group_guard:
+            if self._group is None:
+                self._group = GroupCommit(self, threaded=not self._in_memory)
+            return self._group
+
+    def check_not_writing(self) -> None:
+        """Raise ``NestedWriteError`` if this thread has a write transaction open on this database (SQLite)."""
+        if self._writers is not None and getattr(self._writing, "active", False):
+            raise NestedWriteError("a write transaction is already open on this thread; on SQLite they do not nest")
+
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A read-write transaction: committed when the block ends, rolled back on an exception."""
@@ -142,8 +163,7 @@ class Database:
                 with conn.begin():
                     yield conn
             return
-        if getattr(self._writing, "active", False):
-            raise NestedWriteError("a write transaction is already open on this thread; on SQLite they do not nest")
+        self.check_not_writing()
         self._writing.active = True
         try:
             with self._writers.hold(), self.engine.connect() as conn:
@@ -160,6 +180,10 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
+        with self._group_guard:
+            group, self._group = self._group, None
+        if group is not None:
+            group.close()
         self.engine.dispose()
         if self._writers is not None:
             self._writers.close()

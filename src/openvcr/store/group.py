@@ -1,0 +1,154 @@
+"""Group commit: one writer thread per ``Database`` that runs the write jobs of many concurrent requests in one
+durable transaction.
+
+Rules:
+- A job is a function of a ``Connection``. ``run(job)`` hands it to the writer and returns its result (or
+  raises its exception) only once the transaction that ran it is committed, i.e. on disk: a caller never
+  acknowledges anything that a crash could still take back.
+- The writer takes every job waiting when it starts a transaction (up to ``max_batch``), in the order they
+  were handed in, and runs each inside a savepoint of its own: a job that raises is rolled back alone and gets
+  its exception; the others commit. If the commit itself fails, every job of the batch gets that error and
+  nothing of the batch is written.
+- Batches form by themselves: while one transaction commits (its fsync), the next jobs queue up. No job ever
+  waits for a timer.
+- On SQLite the writer takes the database's write queue like any writer (``Database.write``), so the order
+  across processes is SQLite's single write lock, taken in ``flock`` order. On PostgreSQL it saves a commit
+  (a WAL flush) per document all the same.
+- A job must not wait for another job nor open a write transaction of its own (``NestedWriteError``), and
+  ``run`` must not be called by a thread that has a write transaction open on the same database.
+- An in-memory SQLite database (one connection only) runs each job at once on the caller's thread, in a
+  transaction of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import Connection
+
+if TYPE_CHECKING:
+    from openvcr.store.db import Database
+
+T = TypeVar("T")
+log = logging.getLogger("openvcr.store")
+
+MAX_BATCH = 128
+
+
+@dataclass
+class _Job:
+    work: Callable[[Connection], Any]
+    future: Future[Any]
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    transactions: int
+    jobs: int
+    largest: int
+
+
+class GroupCommit:
+    """The writer of one ``Database`` (see the module rules)."""
+
+    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH, threaded: bool = True) -> None:
+        self.db = db
+        self.max_batch = max_batch
+        self.threaded = threaded
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._guard = threading.Lock()
+        self._closed = False
+        self._transactions = 0
+        self._jobs = 0
+        self._largest = 0
+
+    def run(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in the next group transaction; its result once that transaction is committed."""
+        return self.submit(work).result()
+
+    def submit(self, work: Callable[[Connection], T]) -> Future[T]:
+        """Hand ``work`` to the writer; the future resolves once its transaction is committed."""
+        self.db.check_not_writing()
+        future: Future[T] = Future()
+        if not self.threaded:
+            self._run_batch([_Job(work, future)])
+            return future
+        with self._guard:
+            if self._closed:
+                raise RuntimeError("the database's group writer is closed")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="openvcr-group-commit", daemon=True)
+                self._thread.start()
+            self._queue.put(_Job(work, future))
+        return future
+
+    def stats(self) -> GroupStats:
+        with self._guard:
+            return GroupStats(self._transactions, self._jobs, self._largest)
+
+    def close(self) -> None:
+        """Finish the jobs handed in so far, then stop the writer."""
+        with self._guard:
+            if self._closed:
+                return
+            self._closed = True
+            thread = self._thread
+            self._queue.put(None)
+        if thread is not None:
+            thread.join()
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                batch.append(job)
+            self._run_batch(batch)
+            if stop:
+                return
+
+    def _run_batch(self, batch: list[_Job]) -> None:
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            with self.db.write() as conn:
+                for job in batch:
+                    savepoint = conn.begin_nested()
+                    try:
+                        result = job.work(conn)
+                    except Exception as exc:
+                        savepoint.rollback()
+                        outcomes.append((False, exc))
+                    else:
+                        savepoint.commit()
+                        outcomes.append((True, result))
+        except Exception as exc:  # the transaction as a whole failed: nothing of the batch is written
+            log.warning("a group transaction of %d job(s) failed: %s", len(batch), exc)
+            for job in batch:
+                job.future.set_exception(exc)
+            return
+        with self._guard:
+            self._transactions += 1
+            self._jobs += len(batch)
+            self._largest = max(self._largest, len(batch))
+        for job, (ok, value) in zip(batch, outcomes, strict=True):
+            if ok:
+                job.future.set_result(value)
+            else:
+                job.future.set_exception(value)
