@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, literal_column, select, update
 
 from openvcr.store.db import now_ms
 from openvcr.store.schema.authority import src_requests
@@ -49,22 +49,32 @@ class SrcRequest:
     updated_at: int
 
 
+# Statements of the hot path, built once.
+_LOAD_REGISTER = (
+    select(registers.c.id, registers.c.crn, business_entities.c.tin, registers.c.authority_status, registers.c.src_seq)
+    .join(business_entities, business_entities.c.id == registers.c.entity_id)
+    .where(registers.c.id == bindparam("p_register"))
+)
+_RESERVE_SEQ = (
+    update(registers)
+    .where(registers.c.id == bindparam("p_register"))
+    .values(src_seq=func.coalesce(registers.c.src_seq, 0) + 1)
+    .returning(registers.c.src_seq)
+)
+_BY_KEY = select(src_requests).where(src_requests.c.document_key == bindparam("p_key"))
+_BY_ID = select(src_requests).where(src_requests.c.id == bindparam("p_id"))
+_INSERT_REQUEST = insert(src_requests).returning(src_requests.c.id)
+_FINISH_SENT = update(src_requests).where(
+    src_requests.c.id == bindparam("p_id"), src_requests.c.state == literal_column("'pending'")
+)
+
+
 def _request(row: Any) -> SrcRequest:
     return SrcRequest(**{c.name: row._mapping[c.name] for c in src_requests.columns})
 
 
 def load_register(conn: Connection, register_id: int) -> RegisterInfo | None:
-    row = conn.execute(
-        select(
-            registers.c.id,
-            registers.c.crn,
-            business_entities.c.tin,
-            registers.c.authority_status,
-            registers.c.src_seq,
-        )
-        .join(business_entities, business_entities.c.id == registers.c.entity_id)
-        .where(registers.c.id == register_id)
-    ).first()
+    row = conn.execute(_LOAD_REGISTER, {"p_register": register_id}).first()
     if row is None:
         return None
     return RegisterInfo(row.id, row.crn, row.tin, row.authority_status, row.src_seq)
@@ -76,12 +86,7 @@ def set_authority_status(conn: Connection, register_id: int, status: str) -> Non
 
 def reserve_seq(conn: Connection, register_id: int) -> int:
     """The register's next seq (last + 1; 1 for the first), recorded as used."""
-    value = conn.execute(
-        update(registers)
-        .where(registers.c.id == register_id)
-        .values(src_seq=func.coalesce(registers.c.src_seq, 0) + 1)
-        .returning(registers.c.src_seq)
-    ).scalar_one()
+    value = conn.execute(_RESERVE_SEQ, {"p_register": register_id}).scalar_one()
     return int(value)
 
 
@@ -100,12 +105,12 @@ def set_seq(conn: Connection, register_id: int, last_seq: int | None) -> bool:
 
 
 def by_key(conn: Connection, document_key: str) -> SrcRequest | None:
-    row = conn.execute(select(src_requests).where(src_requests.c.document_key == document_key)).first()
+    row = conn.execute(_BY_KEY, {"p_key": document_key}).first()
     return None if row is None else _request(row)
 
 
 def by_id(conn: Connection, request_id: int) -> SrcRequest | None:
-    row = conn.execute(select(src_requests).where(src_requests.c.id == request_id)).first()
+    row = conn.execute(_BY_ID, {"p_id": request_id}).first()
     return None if row is None else _request(row)
 
 
@@ -122,21 +127,20 @@ def insert_request(
     now = now_ms()
     return int(
         conn.execute(
-            insert(src_requests)
-            .values(
-                register_id=register_id,
-                document_key=document_key,
-                method=method,
-                seq=seq,
-                body=body,
-                request_hash=request_hash,
-                state="pending",
-                attempts=1,
-                created_at=now,
-                sent_at=now,
-                updated_at=now,
-            )
-            .returning(src_requests.c.id)
+            _INSERT_REQUEST,
+            {
+                "register_id": register_id,
+                "document_key": document_key,
+                "method": method,
+                "seq": seq,
+                "body": body,
+                "request_hash": request_hash,
+                "state": "pending",
+                "attempts": 1,
+                "created_at": now,
+                "sent_at": now,
+                "updated_at": now,
+            },
         ).scalar_one()
     )
 
@@ -191,9 +195,8 @@ def finish_sent(
     """Record the answer of a request that was sent (``pending``) as ``done``; a request already settled
     (by resolution, after its answer was lost) keeps what resolution recorded."""
     conn.execute(
-        update(src_requests)
-        .where(src_requests.c.id == request_id, src_requests.c.state == "pending")
-        .values(state="done", receipt_id=receipt_id, response=response, updated_at=now_ms())
+        _FINISH_SENT,
+        {"p_id": request_id, "state": "done", "receipt_id": receipt_id, "response": response, "updated_at": now_ms()},
     )
 
 

@@ -393,7 +393,7 @@ class SrcService:
         """``resolve_in_doubt`` of one register whose lock the caller already holds."""
         with self.db.read() as conn:
             current = repo.unsettled(conn, register_id)
-        return [self._resolve(row) for row in current]
+        return [self._resolve(row) for row in sorted(current, key=_seq_order)]
 
     def settle_by_operator(self, document_key: str, receipt_id: int | None) -> Resolution:
         """An operator's verdict on a request: registered as ``receipt_id`` (checked by printCopy) or not."""
@@ -498,6 +498,11 @@ class SrcService:
             )
 
     def _resolve_and_reload(self, row: repo.SrcRequest) -> repo.SrcRequest:
+        """Resolve ``row`` after the register's unsettled requests sent before it (seq order), then reload it."""
+        with self.db.read() as conn:
+            earlier = [r for r in repo.unsettled(conn, row.register_id) if _seq_order(r) < _seq_order(row)]
+        for other in sorted(earlier, key=_seq_order):
+            self._resolve(other)
         self._resolve(row)
         with self.db.read() as conn:
             fresh = repo.by_id(conn, row.id)
@@ -535,7 +540,35 @@ class SrcService:
         with self.db.read() as conn:
             before, after = repo.receipt_bounds(conn, row.register_id, row.seq)
             claimed = repo.claimed_receipts(conn, row.register_id)
+            earlier_unsettled = any(
+                r.seq is not None and r.seq < row.seq and r.id != row.id
+                for r in repo.unsettled(conn, row.register_id, ("pending", "in_doubt", "operator"))
+            )
         start = (before or 0) + 1
+        if not earlier_unsettled:
+            # SRC numbers a register's receipts in the order of their seqs (it refuses a seq that is not
+            # increasing), and every request sent before this one is settled: the first receipt after the last
+            # one claimed is this request's if SRC registered it, and a later request's otherwise.
+            candidate = start
+            while candidate in claimed:
+                candidate += 1
+            if after is None or candidate < after:
+                try:
+                    copy = self.print_copy_unlocked(row.register_id, candidate)
+                except AuthorityRefused as exc:
+                    if exc.authority_code == RECEIPT_DOES_NOT_EXIST:
+                        return verdict("failed", f"not registered: SRC has no receipt {candidate} yet")
+                    if exc.authority_code == INVALID_SEQ and self.strict:
+                        with self.db.write() as conn:
+                            repo.set_seq(conn, row.register_id, row.seq - 1 if row.seq > 1 else None)
+                        return verdict("failed", "strict seq: the lost request's seq was never consumed by SRC")
+                    return verdict("in_doubt", f"printCopy {candidate} refused: {exc.authority_code}")
+                except AuthorityUnavailable as exc:
+                    return verdict("in_doubt", f"SRC unavailable while resolving: {exc}")
+                if _matches(row, body, copy):
+                    return verdict("done", f"found as receipt {candidate} (printCopy, in seq order)", copy)
+                return verdict("failed", f"not registered: receipt {candidate}, the next one, is another request's")
+            return verdict("failed", f"not registered: no receipt between {start - 1} and {after}")
         stop = start + MAX_SCAN if after is None else min(after, start + MAX_SCAN)
         matches: list[Receipt] = []
         ended = after is not None and stop == after
@@ -570,6 +603,10 @@ class SrcService:
         if not ended:
             return verdict("operator", f"no match in receipts {start}..{stop - 1}; the scan limit was reached")
         return verdict("failed", f"not registered: no matching receipt in {start}..{candidate - 1}")
+
+
+def _seq_order(row: repo.SrcRequest) -> tuple[int, int]:
+    return (row.seq if row.seq is not None else 0, row.id)
 
 
 def _matches(row: repo.SrcRequest, body: dict[str, Any], receipt: Receipt) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, Select, Table, bindparam, delete, func, insert, select, update
 
 from openvcr.catalog.models import Cashier, Department, Offer, OfferTitle
 from openvcr.store.db import now_ms
@@ -42,12 +42,9 @@ def list_cashiers(conn: Connection, register_id: int) -> list[Cashier]:
 def find_cashier(
     conn: Connection, register_id: int, *, cashier_id: int | None = None, desk_id: str | None = None
 ) -> Cashier | None:
-    query = select(cashiers).where(cashiers.c.register_id == register_id)
-    if cashier_id is not None:
-        query = query.where(cashiers.c.id == cashier_id)
-    if desk_id is not None:
-        query = query.where(cashiers.c.desk_id == desk_id)
-    row = conn.execute(query).first()
+    query = _FIND_CASHIER[(cashier_id is not None, desk_id is not None)]
+    params = {"p_register": register_id, "p_id": cashier_id, "p_desk_id": desk_id}
+    row = conn.execute(query, params).first()
     return _cashier(row) if row else None
 
 
@@ -111,9 +108,7 @@ def list_departments(conn: Connection, register_id: int, *, confirmed_only: bool
 
 
 def find_department(conn: Connection, register_id: int, department_id: int) -> Department | None:
-    row = conn.execute(
-        select(departments).where(departments.c.register_id == register_id, departments.c.id == department_id)
-    ).first()
+    row = conn.execute(_FIND_DEPARTMENT, {"p_register": register_id, "p_id": department_id}).first()
     return _department(row) if row else None
 
 
@@ -173,15 +168,35 @@ def insert_offer(
     return Offer(new_id, register_id, external_id, type_, classifier_code, unit, department_id, title, None, created)
 
 
+def _find(table: Table, *columns: str) -> Select[Any]:
+    """``SELECT * FROM table WHERE register_id = :p_register AND <column> = :p_<column> …``, built once."""
+    query = select(table).where(table.c.register_id == bindparam("p_register"))
+    for column in columns:
+        query = query.where(table.c[column] == bindparam(f"p_{column}"))
+    return query
+
+
+_FIND_OFFER = {
+    (True, False): _find(offers, "id"),
+    (False, True): _find(offers, "external_id"),
+    (True, True): _find(offers, "id", "external_id"),
+    (False, False): _find(offers),
+}
+_FIND_CASHIER = {
+    (True, False): _find(cashiers, "id"),
+    (False, True): _find(cashiers, "desk_id"),
+    (True, True): _find(cashiers, "id", "desk_id"),
+    (False, False): _find(cashiers),
+}
+_FIND_DEPARTMENT = _find(departments, "id")
+
+
 def find_offer(
     conn: Connection, register_id: int, *, offer_id: int | None = None, external_id: str | None = None
 ) -> Offer | None:
-    query = select(offers).where(offers.c.register_id == register_id)
-    if offer_id is not None:
-        query = query.where(offers.c.id == offer_id)
-    if external_id is not None:
-        query = query.where(offers.c.external_id == external_id)
-    row = conn.execute(query).first()
+    query = _FIND_OFFER[(offer_id is not None, external_id is not None)]
+    params = {"p_register": register_id, "p_id": offer_id, "p_external_id": external_id}
+    row = conn.execute(query, params).first()
     return _offer(row) if row else None
 
 

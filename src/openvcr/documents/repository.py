@@ -6,13 +6,25 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, String, Table, cast, literal, select, update
+from sqlalchemy import Connection, Select, String, Table, bindparam, cast, literal, select, update
 
 from openvcr.core.errors import Conflict
 from openvcr.documents.models import ALLOWED, Document, DocumentState, Draft, RequestKey
 from openvcr.store.db import now_ms
 from openvcr.store.schema.documents import documents
 from openvcr.store.schema.foundation import registers
+
+# Statements of the hot path, built once (building a statement costs more than running it on SQLite).
+_INSERT = documents.insert().returning(*documents.c)
+_BY_KEY = select(documents).where(
+    documents.c.register_id == bindparam("p_register"), documents.c.document_key == bindparam("p_key")
+)
+_BY_ID = select(documents).where(documents.c.id == bindparam("p_id"))
+_TRANSITION = (
+    update(documents)
+    .where(documents.c.id == bindparam("p_id"), documents.c.state == bindparam("p_from"))
+    .returning(*documents.c)
+)
 
 
 def new_url_id() -> str:
@@ -44,34 +56,31 @@ def insert(conn: Connection, register_id: int, kind: str, key: RequestKey, draft
     """A new ``pending`` document (a duplicate key raises ``IntegrityError``)."""
     now = now_ms()
     row = conn.execute(
-        documents.insert()
-        .values(
-            register_id=register_id,
-            kind=kind,
-            document_key=key.document_key,
-            request_hash=key.request_hash,
-            state=DocumentState.PENDING.value,
-            url_id=new_url_id(),
-            cashier_id=draft.cashier_id,
-            receipt_email=draft.receipt.email if draft.receipt else None,
-            receipt_language=draft.receipt.language if draft.receipt else None,
-            created_at=now,
-            updated_at=now,
-        )
-        .returning(*documents.c)
+        _INSERT,
+        {
+            "register_id": register_id,
+            "kind": kind,
+            "document_key": key.document_key,
+            "request_hash": key.request_hash,
+            "state": DocumentState.PENDING.value,
+            "url_id": new_url_id(),
+            "cashier_id": draft.cashier_id,
+            "receipt_email": draft.receipt.email if draft.receipt else None,
+            "receipt_language": draft.receipt.language if draft.receipt else None,
+            "created_at": now,
+            "updated_at": now,
+        },
     ).one()
     return _document(row)
 
 
 def by_key(conn: Connection, register_id: int, document_key: str) -> Document | None:
-    row = conn.execute(
-        select(documents).where(documents.c.register_id == register_id, documents.c.document_key == document_key)
-    ).first()
+    row = conn.execute(_BY_KEY, {"p_register": register_id, "p_key": document_key}).first()
     return None if row is None else _document(row)
 
 
 def by_id(conn: Connection, document_id: int) -> Document | None:
-    row = conn.execute(select(documents).where(documents.c.id == document_id)).first()
+    row = conn.execute(_BY_ID, {"p_id": document_id}).first()
     return None if row is None else _document(row)
 
 
@@ -88,12 +97,8 @@ def transition(conn: Connection, document: Document, to: DocumentState, **values
     if to is DocumentState.DROPPED:
         # A dropped document releases its key: the same Idempotency-Key may start a new document.
         values["document_key"] = f"{document.document_key}#dropped-{document.id}"[:200]
-    row = conn.execute(
-        update(documents)
-        .where(documents.c.id == document.id, documents.c.state == document.state.value)
-        .values(state=to.value, updated_at=now, **values)
-        .returning(*documents.c)
-    ).first()
+    params = {"p_id": document.id, "p_from": document.state.value, "state": to.value, "updated_at": now, **values}
+    row = conn.execute(_TRANSITION, params).first()
     if row is None:
         raise Conflict(f"document {document.id} changed state meanwhile")
     return _document(row)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from openvcr.core.errors import NotFound
 from openvcr.registers.models import Register
 from openvcr.store.schema.foundation import business_entities, registers
 
+_GET_REGISTER = (
+    select(registers, business_entities.c.tin, business_entities.c.name.label("entity_name"))
+    .join(business_entities, business_entities.c.id == registers.c.entity_id)
+    .where(registers.c.id == bindparam("p_register"))
+)
+
 
 def get_register(conn: Connection, register_id: int) -> Register:
-    row = conn.execute(
-        select(registers, business_entities.c.tin, business_entities.c.name.label("entity_name"))
-        .join(business_entities, business_entities.c.id == registers.c.entity_id)
-        .where(registers.c.id == register_id)
-    ).first()
+    row = conn.execute(_GET_REGISTER, {"p_register": register_id}).first()
     if row is None:
         raise NotFound(f"no register with id {register_id}")
     return Register(

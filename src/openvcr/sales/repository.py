@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from openvcr.catalog.models import OfferTitle
 from openvcr.catalog.service import OfferSpec
@@ -135,6 +135,12 @@ def _refund_line(row: Row[Any]) -> SaleRefundLine:
 
 # ---- sales -------------------------------------------------------------------------------------------------
 
+# Statements of the hot path, built once.
+_INSERT_SALE = insert(sales).returning(sales.c.id)
+_INSERT_ITEMS = insert(sale_items)
+_GET_SALE = select(sales).where(sales.c.id == bindparam("p_id"))
+_SALE_LINES = select(sale_items).where(sale_items.c.sale_id == bindparam("p_sale")).order_by(sale_items.c.line_no)
+
 
 def insert_sale(
     conn: Connection,
@@ -156,32 +162,27 @@ def insert_sale(
     lines: Sequence[SaleLine],
 ) -> int:
     """Insert a sale's detail row and its lines; return the sale's id."""
-    sale_id = int(
-        conn.execute(
-            insert(sales)
-            .values(
-                document_id=document_id,
-                register_id=register_id,
-                entity_id=entity_id,
-                buyer=buyer,
-                buyer_tin=buyer_tin,
-                customer_ref=customer_ref,
-                comment=comment,
-                currency=currency,
-                exchange_rate=exchange_rate,
-                total=total,
-                vat=vat,
-                cash=paid.cash,
-                non_cash=paid.non_cash,
-                prepayment=paid.prepayment,
-                compensation=paid.compensation,
-                change=change,
-                offers_to_create=[_offer_spec_json(spec) for spec in offers_to_create],
-            )
-            .returning(sales.c.id)
-        ).scalar_one()
-    )
-    conn.execute(insert(sale_items), [_line_values(sale_id, register_id, line) for line in lines])
+    values: dict[str, Any] = {
+        "document_id": document_id,
+        "register_id": register_id,
+        "entity_id": entity_id,
+        "buyer": buyer,
+        "buyer_tin": buyer_tin,
+        "customer_ref": customer_ref,
+        "comment": comment,
+        "currency": currency,
+        "exchange_rate": exchange_rate,
+        "total": total,
+        "vat": vat,
+        "cash": paid.cash,
+        "non_cash": paid.non_cash,
+        "prepayment": paid.prepayment,
+        "compensation": paid.compensation,
+        "change": change,
+        "offers_to_create": [_offer_spec_json(spec) for spec in offers_to_create],
+    }
+    sale_id = int(conn.execute(_INSERT_SALE, values).scalar_one())
+    conn.execute(_INSERT_ITEMS, [_line_values(sale_id, register_id, line) for line in lines])
     return sale_id
 
 
@@ -210,7 +211,7 @@ def _line_values(sale_id: int, register_id: int, line: SaleLine) -> dict[str, An
 
 def get_sale(conn: Connection, sale_id: int) -> Sale:
     """The sale with this id (it must exist)."""
-    return _sale(conn.execute(select(sales).where(sales.c.id == sale_id)).one())
+    return _sale(conn.execute(_GET_SALE, {"p_id": sale_id}).one())
 
 
 def find_sale(conn: Connection, register_id: int, sale_id: int, *, lock: bool = False) -> SaleDocument | None:
@@ -233,7 +234,7 @@ def find_sale(conn: Connection, register_id: int, sale_id: int, *, lock: bool = 
 
 def sale_lines(conn: Connection, sale_id: int) -> list[SaleLine]:
     """The sale's lines in ``line_no`` order."""
-    rows = conn.execute(select(sale_items).where(sale_items.c.sale_id == sale_id).order_by(sale_items.c.line_no))
+    rows = conn.execute(_SALE_LINES, {"p_sale": sale_id})
     return [_sale_line(row) for row in rows]
 
 

@@ -137,6 +137,32 @@ def test_resolve_in_doubt_settles_a_request_left_pending_by_a_crash(env: Env) ->
     assert env.service.outcome("sale-1") is not None
 
 
+def test_several_identical_requests_left_pending_by_a_crash_are_resolved_in_seq_order(env: Env) -> None:
+    """A pipelined register can die with several sent documents whose answers were never recorded. Their
+    receipts cannot be told apart by content, but SRC numbers a register's receipts in seq order: the
+    resolution gives each request the next receipt in that order. The pipeline sends a turn's documents in
+    seq order, so a crash leaves the sent ones first and the unsent ones after them: those get none."""
+    ready(env)
+    env.service.print_receipt(env.register_id, "sale-0", sale(cash="500.00", price="500.00"))
+    keys = ["a", "b", "c", "d"]
+    for key in keys:
+        with env.db.write() as conn:
+            reservations = env.service.reserve(conn, env.register_id, key, sale())
+        if key in ("a", "b"):  # "c" and "d" were persisted, but the process died before sending them
+            env.service.send(reservations)  # sent and registered; the answer is never recorded
+    assert env.simulator.state.receipt_count(env.crn) == 3
+    with env.db.write() as conn:  # as if the process died: every answer lost
+        conn.execute(src_requests.update().where(src_requests.c.document_key.in_(keys)).values(state="pending"))
+    resolutions = env.service.resolve_in_doubt()
+    assert [(r.document_key, r.state, r.receipt_id) for r in resolutions] == [
+        ("a", "done", 2),
+        ("b", "done", 3),
+        ("c", "failed", None),
+        ("d", "failed", None),
+    ]
+    assert env.simulator.state.receipt_count(env.crn) == 3
+
+
 def test_lost_request_that_never_arrived_is_resolved_as_not_registered_and_sent_again(env: Env) -> None:
     ready(env)
     env.simulator.state.add_fault(env.crn, "print", "timeout")  # SRC 101: nothing registered, in doubt
