@@ -3,6 +3,8 @@ idempotency by document, and at most two durable commits per document."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from openvcr.authority.factory import sandbox_simulator
 from openvcr.documents.models import ALLOWED, DocumentState
 from openvcr.registers import journal
 from openvcr.registers.export import verify_database
+from openvcr.store.schema.authority import src_requests
 from openvcr.store.schema.documents import documents
 from tests.integration.documents.helpers import (
     counting_write_commits,
@@ -277,3 +280,58 @@ def test_src_refusal_is_409_with_the_dropped_document(api: Api) -> None:
 def test_statuses_of_refunds_are_scoped_to_the_caller(api: Api) -> None:
     assert get(api, "/sales/refunds/1").status_code == 404
     assert get(api, "/prepayments/refunds/1").status_code == 404
+
+
+# ---- pipelined registers -------------------------------------------------------------------------------------
+
+
+def test_concurrent_documents_of_one_register_reach_src_in_seq_order_while_its_calls_are_slow(api: Api) -> None:
+    """Sales arriving together while the register's SRC calls are slow: each is drafted (its seq reserved and
+    persisted) before it is sent, SRC gets them strictly in seq order (receipt numbers follow the seqs), and
+    every one completes once, with a valid journal."""
+    engine = engine_of(api)
+    inner = engine.src.gateway
+    gate = threading.Event()
+
+    class Slow:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(inner, name)
+
+        def print_receipt(self, *args: Any, **kwargs: Any) -> Any:
+            gate.wait(10)  # held until every request is waiting behind the first one
+            return inner.print_receipt(*args, **kwargs)
+
+    engine.src.gateway = Slow()  # type: ignore[assignment]
+    answers: list[Any] = []
+    lock = threading.Lock()
+
+    def sell(n: int) -> None:
+        answer = post(api, "/sales", sale_body(price=str(100 + n)), **{"Idempotency-Key": f"pipe-{n}"})
+        with lock:
+            answers.append(answer)
+
+    try:
+        threads = [threading.Thread(target=sell, args=(n,)) for n in range(12)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not states(api):
+            time.sleep(0.01)
+        time.sleep(0.3)
+        gate.set()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        engine.src.gateway = inner
+    assert [a.status_code for a in answers] == [200] * 12, [a.text for a in answers if a.status_code != 200]
+    with api.db.read() as conn:
+        sent = conn.execute(
+            select(src_requests.c.seq, src_requests.c.receipt_id)
+            .where(src_requests.c.method == "print", src_requests.c.state == "done")
+            .order_by(src_requests.c.seq)
+        ).all()
+    receipts = [r.receipt_id for r in sent]
+    assert len(receipts) == 12 and receipts == sorted(receipts) and len(set(receipts)) == 12
+    assert {a.json()["srcReceiptId"] for a in answers} == set(receipts)
+    assert set(states(api)) == {"completed"}
+    assert verify_database(api.db).entries == 12
