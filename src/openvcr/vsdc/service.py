@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Connection
+
 from openvcr.config import Settings
 from openvcr.core.canonical import canonical_bytes
 from openvcr.core.errors import Conflict, NotFound, ValidationFailed
@@ -263,148 +265,155 @@ def _signing_date(settings: Settings) -> str:
 
 
 def fiscalize(db: Database, settings: Settings, *, cert_serial: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate, sign and record one invoice; the success body (``VsdcRejected`` with the exact body)."""
+    """Validate, sign and record one invoice; the success body (``VsdcRejected`` with the exact body).
+    Runs in the database's group writer: invoices arriving together share one durable transaction, and the
+    answer leaves only once its transaction is on disk."""
     tin, mcr = identity(fields)
-    with db.write() as conn:
-        taxpayer = repository.taxpayer_by_tin(conn, tin)
-        if taxpayer is None:
-            raise VsdcRejected.unknown_tin(tin)
-        device = repository.device_by_mcr(conn, mcr, lock=True)
-        if device is None:
-            raise VsdcRejected.unknown_mcr(mcr)
-        if device.entity_id != taxpayer.entity_id or device.cert_serial != cert_serial or device.revoked_at:
-            raise VsdcRejected.combination(mcr, tin)
-        invoice = validate(fields)
-        digest = request_digest(invoice)
-        stored = repository.invoice_by_ino(conn, device.register_id, invoice.ino)
-        if stored is not None:
-            if stored.request_digest != digest:
-                raise VsdcRejected.invalid(
-                    [f"Invoice number <{invoice.ino}> was already used for a different invoice of this device"]
-                )
-            replay: dict[str, Any] = json.loads(stored.response)
-            return replay
-        mismatch = first_rate_mismatch(invoice, taxpayer.rates)
-        if mismatch is not None:
-            raise mismatch
-        problems = arithmetic_problems(invoice, taxpayer.rates)
-        if problems:
-            raise VsdcRejected.invalid(problems)
+    return db.group.run(lambda conn: _fiscalize(conn, settings, cert_serial, fields, tin, mcr))
 
-        zero = Decimal("0.00")
-        money = invoice.moves_money
-        refund = invoice.ttype_letter == "R"
-        total, tax = invoice.total.quantize(zero), invoice.tax_total.quantize(zero)
-        counters = repository.advance_counters(
-            conn,
-            device.register_id,
-            invoice.pair,
-            sales=total if money and not refund else zero,
-            refunds=total if money and refund else zero,
-            sales_tax=tax if money and not refund else zero,
-            refund_tax=tax if money and refund else zero,
-        )
-        total_invoices = repository.next_total_invoices(conn, taxpayer.entity_id)
-        signing_date = _signing_date(settings)
-        vsdc_number = f"MCR_{mcr}"
-        recu = number_recu(counters.pairs[invoice.pair], counters.invoice_count, invoice.pair)
-        internal_data = crypto.encrypt_counters(counters, counter_key(device, settings), mcr, invoice.ino)
-        invoice_md5 = invoice_hash(mcr, invoice.ino, invoice.date)
-        document = {
-            "version": 1,
-            "invoice": normalized(invoice),
-            "rates": {slot: taxpayer.rates[slot] for _code, slot in SLOTS},
-            "vsdcNumber": vsdc_number,
-            "signingDate": signing_date,
+
+def _fiscalize(
+    conn: Connection, settings: Settings, cert_serial: str, fields: Mapping[str, Any], tin: str, mcr: str
+) -> dict[str, Any]:
+    taxpayer = repository.taxpayer_by_tin(conn, tin)
+    if taxpayer is None:
+        raise VsdcRejected.unknown_tin(tin)
+    device = repository.device_by_mcr(conn, mcr, lock=True)
+    if device is None:
+        raise VsdcRejected.unknown_mcr(mcr)
+    if device.entity_id != taxpayer.entity_id or device.cert_serial != cert_serial or device.revoked_at:
+        raise VsdcRejected.combination(mcr, tin)
+    invoice = validate(fields)
+    digest = request_digest(invoice)
+    stored = repository.invoice_by_ino(conn, device.register_id, invoice.ino)
+    if stored is not None:
+        if stored.request_digest != digest:
+            raise VsdcRejected.invalid(
+                [f"Invoice number <{invoice.ino}> was already used for a different invoice of this device"]
+            )
+        replay: dict[str, Any] = json.loads(stored.response)
+        return replay
+    mismatch = first_rate_mismatch(invoice, taxpayer.rates)
+    if mismatch is not None:
+        raise mismatch
+    problems = arithmetic_problems(invoice, taxpayer.rates)
+    if problems:
+        raise VsdcRejected.invalid(problems)
+
+    zero = Decimal("0.00")
+    money = invoice.moves_money
+    refund = invoice.ttype_letter == "R"
+    total, tax = invoice.total.quantize(zero), invoice.tax_total.quantize(zero)
+    counters = repository.advance_counters(
+        conn,
+        device.register_id,
+        invoice.pair,
+        sales=total if money and not refund else zero,
+        refunds=total if money and refund else zero,
+        sales_tax=tax if money and not refund else zero,
+        refund_tax=tax if money and refund else zero,
+    )
+    total_invoices = repository.next_total_invoices(conn, taxpayer.entity_id)
+    signing_date = _signing_date(settings)
+    vsdc_number = f"MCR_{mcr}"
+    recu = number_recu(counters.pairs[invoice.pair], counters.invoice_count, invoice.pair)
+    internal_data = crypto.encrypt_counters(counters, counter_key(device, settings), mcr, invoice.ino)
+    invoice_md5 = invoice_hash(mcr, invoice.ino, invoice.date)
+    document = {
+        "version": 1,
+        "invoice": normalized(invoice),
+        "rates": {slot: taxpayer.rates[slot] for _code, slot in SLOTS},
+        "vsdcNumber": vsdc_number,
+        "signingDate": signing_date,
+        "numberRecu": recu,
+        "totalInvoices": total_invoices,
+        "invoiceCount": counters.invoice_count,
+        "internalData": internal_data,
+        "hash": invoice_md5,
+        "prevHash": device.chain_head or GENESIS,
+    }
+    signed = canonical_bytes(document)
+    signer: Signer = signer_for(conn, device.register_id, master_key(settings))
+    signature_bytes = signer.sign(signed)
+    signature = base64.b64encode(signature_bytes).decode("ascii")
+    repository.set_chain_head(conn, device.register_id, hashlib.sha256(signature_bytes).hexdigest())
+    amounts: dict[str, str | Decimal | None] = {}
+    for _code, slot in SLOTS:
+        amounts[f"{slot}r"] = taxpayer.rates[slot]
+        amounts[f"{slot}b"] = invoice.bases[slot]
+        amounts[f"{slot}t"] = invoice.taxes[slot]
+    amounts["cr"] = invoice.cr
+    amounts["ct"] = invoice.ct
+    url = verification_url(
+        settings.public_url,
+        {
+            "tin": tin,
+            "date": invoice.date,
+            "bid": invoice.bid,
+            "itype": invoice.itype_letter,
+            "ttype": invoice.ttype_letter,
+            "mcr": mcr,
+            "ino": invoice.ino,
+            "data": internal_data,
+            "sign": signature,
+            **amounts,
+        },
+    )
+    journal_text = fill_journal(
+        invoice.journal,
+        {
+            "date": signing_date,
+            "nev": vsdc_number,
             "numberRecu": recu,
-            "totalInvoices": total_invoices,
-            "invoiceCount": counters.invoice_count,
-            "internalData": internal_data,
-            "hash": invoice_md5,
-            "prevHash": device.chain_head or GENESIS,
-        }
-        signed = canonical_bytes(document)
-        signer: Signer = signer_for(conn, device.register_id, master_key(settings))
-        signature_bytes = signer.sign(signed)
-        signature = base64.b64encode(signature_bytes).decode("ascii")
-        repository.set_chain_head(conn, device.register_id, hashlib.sha256(signature_bytes).hexdigest())
-        amounts: dict[str, str | Decimal | None] = {}
-        for _code, slot in SLOTS:
-            amounts[f"{slot}r"] = taxpayer.rates[slot]
-            amounts[f"{slot}b"] = invoice.bases[slot]
-            amounts[f"{slot}t"] = invoice.taxes[slot]
-        amounts["cr"] = invoice.cr
-        amounts["ct"] = invoice.ct
-        url = verification_url(
-            settings.public_url,
-            {
-                "tin": tin,
-                "date": invoice.date,
-                "bid": invoice.bid,
-                "itype": invoice.itype_letter,
-                "ttype": invoice.ttype_letter,
-                "mcr": mcr,
-                "ino": invoice.ino,
-                "data": internal_data,
-                "sign": signature,
-                **amounts,
-            },
-        )
-        journal_text = fill_journal(
-            invoice.journal,
-            {
-                "date": signing_date,
-                "nev": vsdc_number,
-                "numberRecu": recu,
-                "idata": internal_data,
-                "signature": signature,
-            },
-        )
-        response: dict[str, Any] = {
-            "success": True,
-            "status": None,
-            "message": SUCCESS_MESSAGE,
-            "errors": [],
-            "hash": invoice_md5,
-            "journal": journal_text,
-            "vsdcNumber": vsdc_number,
-            "signingDate": signing_date,
-            "internalData": internal_data,
+            "idata": internal_data,
             "signature": signature,
-            "invoiceNumber": invoice.ino,
-            "invoiceType": invoice.itype,
-            "verificationUrl": url,
-            "totalInvoices": total_invoices,
-        }
-        invoice_id = repository.insert_invoice(
-            conn,
-            register_id=device.register_id,
-            entity_id=taxpayer.entity_id,
-            ino=invoice.ino,
-            invoice_count=counters.invoice_count,
-            request_digest=digest,
-            signed_bytes=signed,
-            signature=signature,
-            internal_data=internal_data,
-            response=json.dumps(response, ensure_ascii=False, separators=(",", ":")),
-        )
-        if not money:
-            delta = CountersDelta.non_fiscal()
-        elif refund:
-            delta = CountersDelta.sale_refund(total, tax)
-        else:
-            delta = CountersDelta.sale(total, tax)
-        journal.append(
-            conn,
-            device.register_id,
-            doc_type=DocType.VSDC_INVOICE.value,
-            doc_ref=str(invoice_id),
-            body=document,
-            delta=delta,
-            signer=signer,
-        )
-        outbox.enqueue(conn, ATAX_INVOICE, f"vsdc-invoice:{mcr}:{invoice.ino}", {"mcr": mcr, "ino": invoice.ino})
-        return response
+        },
+    )
+    response: dict[str, Any] = {
+        "success": True,
+        "status": None,
+        "message": SUCCESS_MESSAGE,
+        "errors": [],
+        "hash": invoice_md5,
+        "journal": journal_text,
+        "vsdcNumber": vsdc_number,
+        "signingDate": signing_date,
+        "internalData": internal_data,
+        "signature": signature,
+        "invoiceNumber": invoice.ino,
+        "invoiceType": invoice.itype,
+        "verificationUrl": url,
+        "totalInvoices": total_invoices,
+    }
+    invoice_id = repository.insert_invoice(
+        conn,
+        register_id=device.register_id,
+        entity_id=taxpayer.entity_id,
+        ino=invoice.ino,
+        invoice_count=counters.invoice_count,
+        request_digest=digest,
+        signed_bytes=signed,
+        signature=signature,
+        internal_data=internal_data,
+        response=json.dumps(response, ensure_ascii=False, separators=(",", ":")),
+    )
+    if not money:
+        delta = CountersDelta.non_fiscal()
+    elif refund:
+        delta = CountersDelta.sale_refund(total, tax)
+    else:
+        delta = CountersDelta.sale(total, tax)
+    journal.append(
+        conn,
+        device.register_id,
+        doc_type=DocType.VSDC_INVOICE.value,
+        doc_ref=str(invoice_id),
+        body=document,
+        delta=delta,
+        signer=signer,
+    )
+    outbox.enqueue(conn, ATAX_INVOICE, f"vsdc-invoice:{mcr}:{invoice.ino}", {"mcr": mcr, "ino": invoice.ino})
+    return response
 
 
 # --- verification -----------------------------------------------------------------------------------------
