@@ -545,10 +545,11 @@ class SrcService:
                 for r in repo.unsettled(conn, row.register_id, ("pending", "in_doubt", "operator"))
             )
         start = (before or 0) + 1
-        if not earlier_unsettled:
+        if before is not None and not earlier_unsettled:
             # SRC numbers a register's receipts in the order of their seqs (it refuses a seq that is not
             # increasing), and every request sent before this one is settled: the first receipt after the last
-            # one claimed is this request's if SRC registered it, and a later request's otherwise.
+            # one claimed is this request's if SRC registered it, and a later request's otherwise. (Without a
+            # receipt of ours before it, the numbers before R may be the CRN's earlier history: scan.)
             candidate = start
             while candidate in claimed:
                 candidate += 1
