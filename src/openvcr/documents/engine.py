@@ -221,7 +221,11 @@ class DocumentEngine:
         draft: Callable[[Connection], Draft],
     ) -> tuple[Document, int, list[Reservation]]:
         drafted = draft(conn)
-        document = repo.insert(conn, register_id, kind.name, key, drafted)
+        # Inserted ``sent`` at once: nothing outside this transaction can see it before its request is
+        # reserved below, and if the reservation fails the whole draft is rolled back.
+        document = repo.insert(
+            conn, register_id, kind.name, key, drafted, state=S.SENT, src_request=requests.to_json(drafted.request)
+        )
         detail_id = drafted.attach(conn, document.id)
         reservations = self.src.reserve(
             conn,
@@ -230,7 +234,6 @@ class DocumentEngine:
             drafted.request,
             with_info=isinstance(drafted.request, ReturnRequest),
         )
-        document = repo.transition(conn, document, S.SENT, src_request=requests.to_json(drafted.request))
         return document, detail_id, reservations
 
     def _complete(

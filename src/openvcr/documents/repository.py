@@ -52,17 +52,28 @@ def _document(row: Any) -> Document:
     )
 
 
-def insert(conn: Connection, register_id: int, kind: str, key: RequestKey, draft: Draft) -> Document:
-    """A new ``pending`` document (a duplicate key raises ``IntegrityError``)."""
+def insert(
+    conn: Connection,
+    register_id: int,
+    kind: str,
+    key: RequestKey,
+    draft: Draft,
+    *,
+    state: DocumentState = DocumentState.PENDING,
+    src_request: Any = None,
+) -> Document:
+    """A new document, ``pending`` unless said (a duplicate key raises ``IntegrityError``)."""
     now = now_ms()
+    extra = {} if src_request is None else {"src_request": src_request}
     row = conn.execute(
         _INSERT,
         {
+            **extra,
             "register_id": register_id,
             "kind": kind,
             "document_key": key.document_key,
             "request_hash": key.request_hash,
-            "state": DocumentState.PENDING.value,
+            "state": state.value,
             "url_id": new_url_id(),
             "cashier_id": draft.cashier_id,
             "receipt_email": draft.receipt.email if draft.receipt else None,
