@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import orjson
+
 from openvcr.authority.gateway import (
     Good,
     GoodList,
@@ -60,31 +62,23 @@ def quantity(value: Decimal) -> Quantity:
     return Quantity(value.quantize(QUANTITY, rounding=ROUND_HALF_UP))
 
 
-def dumps(value: Any) -> str:
-    """JSON text with Decimals written as exact JSON numbers (no float on the way)."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
+def _number(value: Any) -> orjson.Fragment:
+    """A Decimal as the exact JSON number it stands for (money with 2 decimals, quantities with 3)."""
     if isinstance(value, Decimal):
         if isinstance(value, Money):
-            return format(value.quantize(MONEY, rounding=ROUND_HALF_UP), "f")
-        if isinstance(value, Quantity):
-            return format(value.quantize(QUANTITY, rounding=ROUND_HALF_UP), "f")
-        return format(value, "f")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        raise TypeError("floats are not allowed on the wire")
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, Mapping):
-        return "{" + ",".join(f"{json.dumps(str(k), ensure_ascii=False)}:{dumps(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, Sequence):
-        return "[" + ",".join(dumps(v) for v in value) + "]"
+            value = value.quantize(MONEY, rounding=ROUND_HALF_UP)
+        elif isinstance(value, Quantity):
+            value = value.quantize(QUANTITY, rounding=ROUND_HALF_UP)
+        if not value.is_finite():
+            raise TypeError(f"cannot encode {value} on the wire")
+        return orjson.Fragment(format(value, "f"))
     raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text (UTF-8, keys in order) with Decimals written as exact JSON numbers. Bodies are built
+    from typed requests (``gateway``) whose amounts are Decimals, so no float is on the way."""
+    return orjson.dumps(value, default=_number, option=orjson.OPT_PASSTHROUGH_DATACLASS).decode("utf-8")
 
 
 def loads(text: str | bytes) -> Any:
