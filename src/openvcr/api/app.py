@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -175,4 +176,5 @@ def create_app(
 def create_app_from_environment() -> FastAPI:
     """Entry point for uvicorn workers (``factory=True``): settings come from the environment, read now."""
     get_settings.cache_clear()
+    sys.setswitchinterval(get_settings().switch_interval_ms / 1000)
     return create_app(configure_logs=True)
