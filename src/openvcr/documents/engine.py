@@ -150,6 +150,19 @@ def src_key(document: Document) -> str:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """A draft whose validation and arithmetic only read: ``prepare`` runs on a read snapshot in the request's
+    own thread (after the Idempotency-Key check), so that the group writer only writes (``Draft.attach``, which
+    re-checks what must be checked under the write lock, such as a prepayment's balance)."""
+
+    prepare: Callable[[Connection], Draft]
+
+
+def _already(draft: Draft) -> Callable[[Connection], Draft]:
+    return lambda _conn: draft
+
+
+@dataclass(frozen=True)
 class RecoveryReport:
     completed: int
     dropped: int
@@ -170,16 +183,28 @@ class DocumentEngine:
     # ---- a new document ------------------------------------------------------------------------------------
 
     def run(
-        self, register_id: int, kind: DocumentKind, key: RequestKey, draft: Callable[[Connection], Draft]
+        self,
+        register_id: int,
+        kind: DocumentKind,
+        key: RequestKey,
+        draft: Callable[[Connection], Draft] | Prepared,
     ) -> Outcome:
-        """Draft, register with SRC and complete one document, or answer from the one already under ``key``."""
+        """Draft, register with SRC and complete one document, or answer from the one already under ``key``.
+        ``draft`` runs in the group writer, or, ``Prepared``, on a read snapshot first (see ``Prepared``)."""
         with self.db.read() as conn:
             existing = repo.by_key(conn, register_id, key.document_key)
+            ready = draft.prepare(conn) if existing is None and isinstance(draft, Prepared) else None
         if existing is not None:
             return self._existing(kind, existing, key)
+        write: Callable[[Connection], Draft]
+        if isinstance(draft, Prepared):
+            assert ready is not None
+            write = _already(ready)
+        else:
+            write = draft
         try:
             sent = self.pipelines.run(
-                register_id, lambda conn: Drafted(*self._draft(conn, register_id, kind, key, draft))
+                register_id, lambda conn: Drafted(*self._draft(conn, register_id, kind, key, write))
             )
         except IntegrityError:
             # another request with the same key drafted its document first
@@ -471,6 +496,7 @@ class DocumentEngine:
 __all__ = [
     "DocumentEngine",
     "DocumentKind",
+    "Prepared",
     "PrintRequest",
     "RecoveryReport",
     "created_fields",

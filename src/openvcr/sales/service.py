@@ -48,7 +48,7 @@ from openvcr.core.receipt import (
     split_refund,
     vat_of,
 )
-from openvcr.documents.engine import DocumentEngine
+from openvcr.documents.engine import DocumentEngine, Prepared
 from openvcr.documents.models import DocumentState, Draft, Outcome, ReceiptRequest, RequestKey
 from openvcr.prepayments.ledger import hold_prepayment, returnable_prepayment
 from openvcr.registers.models import Register
@@ -287,7 +287,8 @@ class SalesService:
         )
 
     def create_sale(self, register_id: int, body: SaleCreate, key: RequestKey) -> Outcome:
-        return self.engine.run(register_id, SALE, key, lambda conn: self._sale_draft(conn, register_id, body))
+        # Validation and arithmetic read only: on a snapshot, outside the group writer.
+        return self.engine.run(register_id, SALE, key, Prepared(lambda conn: self._sale_draft(conn, register_id, body)))
 
     def _sale_draft(self, conn: Connection, register_id: int, body: SaleCreate) -> Draft:
         draft = self._draft_sale(conn, register_id, body)
