@@ -66,6 +66,7 @@ from openvcr.core.signing import PublicKey, first_invalid_signature
 
 FORMAT_VERSION = 1
 GENESIS_HASH = "0" * 64
+_sha256 = hashlib.sha256
 log = logging.getLogger("openvcr.verify")
 MAX_REF_LENGTH = 100
 
@@ -255,14 +256,15 @@ def parse_counters(data: Any, previous: tuple[Mapping[str, Any], Counters] | Non
     for key, count in by_type.items():
         if type(key) is not str or type(count) is not int:
             raise MalformedEntryError("counters by_type is an object of integers")
-    raw_before, money_before = ({}, ()) if previous is None else (previous[0], previous[1].money())
-    amounts: list[Decimal] = []
-    for index, name in enumerate(MONEY_FIELDS):
-        value = data.get(name)
-        if type(value) is str and value == raw_before.get(name):
-            amounts.append(money_before[index])
-        else:
-            amounts.append(_money_counter(name, value))
+    get = data.get
+    if previous is None:
+        amounts = [_money_counter(name, get(name)) for name in MONEY_FIELDS]
+    else:
+        get_before = previous[0].get
+        amounts = [
+            before if type(value := get(name)) is str and value == get_before(name) else _money_counter(name, value)
+            for name, before in zip(MONEY_FIELDS, previous[1].money(), strict=True)
+        ]
     return Counters(documents, _frozen_map(by_type), non_fiscal, *amounts)
 
 
@@ -407,8 +409,9 @@ def check_shape(content: Any) -> None:
     ``MalformedEntryError`` naming the first field that is not."""
     if type(content) is not dict:
         raise MalformedEntryError("an entry is a JSON object")
+    get = content.get
     for name, kind in _SHAPE:
-        if type(content.get(name)) is not kind:
+        if type(get(name)) is not kind:
             raise MalformedEntryError(f"entry field {name!r} is missing or not a {kind.__name__}")
     if content["version"] != FORMAT_VERSION:
         raise MalformedEntryError(f"unknown entry version {content['version']}")
@@ -548,6 +551,7 @@ class JournalVerifier:
     ) -> None:
         self.register_id = register_id
         self.key = public_key
+        self._key_id = public_key.key_id
         self.count = 0
         self.last_hash = GENESIS_HASH
         self.fast = fast
@@ -576,53 +580,63 @@ class JournalVerifier:
         to tell a gap from a reordering once the journal is already known to be broken."""
         if self._failure is not None:
             raise self._failure
+        register_id = self.register_id
         expected = self.count + 1
         content = entry.content
-        where = {"register_id": self.register_id, "number": expected}
         try:
             check_shape(content)
         except MalformedEntryError as exc:
-            raise self._fail(MalformedEntryError(f"entry #{expected}: {exc.message}", **where)) from None
+            raise self._fail(
+                MalformedEntryError(f"entry #{expected}: {exc.message}", register_id=register_id, number=expected)
+            ) from None
         number: int = content["number"]
-        if content["register"] != self.register_id:
+        if content["register"] != register_id:
             raise self._fail(
                 MalformedEntryError(
-                    f"entry #{expected}: belongs to register {content['register']}, not {self.register_id}",
-                    **where,
+                    f"entry #{expected}: belongs to register {content['register']}, not {register_id}",
+                    register_id=register_id,
+                    number=expected,
                 )
             )
         if number != expected:
             raise self._fail(self._number_error(expected, number, upcoming))
-        where = {"register_id": self.register_id, "number": number}
         if content["prev_hash"] != self.last_hash:
             raise self._fail(
                 ChainBrokenError(
                     f"entry #{number}: prev_hash {content['prev_hash'][:16]}… is not the hash of "
                     f"entry #{number - 1} ({self.last_hash[:16]}…)",
-                    **where,
+                    register_id=register_id,
+                    number=number,
                 )
             )
-        digest = hashlib.sha256(entry.data).digest()
+        digest = _sha256(entry.data).digest()
         actual_hash = digest.hex()
         if entry.recorded_hash is not None and entry.recorded_hash != actual_hash:
             raise self._fail(
                 ContentAlteredError(
                     f"entry #{number}: the content was altered (it hashes to {actual_hash[:16]}…, "
                     f"the entry records {entry.recorded_hash[:16]}…)",
-                    **where,
+                    register_id=register_id,
+                    number=number,
                 )
             )
-        if content["key_id"] != self.key.key_id:
+        if content["key_id"] != self._key_id:
             raise self._fail(
-                SignatureInvalidError(f"entry #{number}: signed by another key ({content['key_id'][:16]}…)", **where)
+                SignatureInvalidError(
+                    f"entry #{number}: signed by another key ({content['key_id'][:16]}…)",
+                    register_id=register_id,
+                    number=number,
+                )
             )
         raw_counters = content["counters"]
         try:
             counters = parse_counters(raw_counters, (self._raw_counters, self._counters) if self.fast else None)
         except MalformedEntryError as exc:
-            raise self._fail(MalformedEntryError(f"entry #{number}: {exc.message}", **where)) from None
+            raise self._fail(
+                MalformedEntryError(f"entry #{number}: {exc.message}", register_id=register_id, number=number)
+            ) from None
         try:
-            check_counters(self._counters, counters, number, content["type"], self.register_id)
+            check_counters(self._counters, counters, number, content["type"], register_id)
         except JournalError as exc:
             raise self._fail(exc) from None
         failed = self._signatures.add(number, digest, entry.signature)
