@@ -2,8 +2,8 @@
 
 Builds a journal of ENTRIES signed entries (a 3-line sale body each) in memory, writes it as an export file,
 then times the pure verifier, ``verify_file`` (file → parse → canonical bytes → hash → chain → counters →
-signature) and ``verify_database``, each in-process (``workers=0``) and with signatures checked in worker
-processes too (``default_workers()`` of them; the default from ``PARALLEL_FROM`` entries). Prints entries
+signature) and ``verify_database``, with signatures checked in the caller's thread alone, in threads, and in
+worker processes (``default_workers()`` of them, the default from ``PARALLEL_FROM`` entries). Prints entries
 per second and, for the database, the ratio to one core's raw P-256 verify rate (``reference.raw_verify_rate``,
 as ``verify_raw_ratio`` of the benchmark): the best of ROUNDS rounds (default 3), measured alternately. Not a
 test: figures depend on the machine.
@@ -92,6 +92,15 @@ def build(n: int, path: Path) -> list[Any]:
     return raws
 
 
+PATHS: dict[str, dict[str, Any]] = {
+    "one thread": {"workers": 0, "threads": 0},
+    "3 signature threads (before worker processes)": {"workers": 0, "threads": 3},
+    "worker processes": {"parallel_from": 0},
+}
+"""How signatures are checked: the caller's thread alone, threads (the path of a journal shorter than
+``PARALLEL_FROM``) and worker processes (with the caller's thread)."""
+
+
 def _rate(n: int, run: Callable[[], object]) -> float:
     started = time.perf_counter()
     run()
@@ -112,8 +121,8 @@ def main() -> None:
         print(f"built {n} entries in {time.perf_counter() - started:.1f} s ({path.stat().st_size >> 20} MiB)")
         key = load_public_key(_pem(path))
         print(f"pure verifier, in-process: {_rate(n, partial(verify_entries, 1, key, raws, threads=0)):,.0f} entries/s")
-        for workers, label in ((0, "in-process"), (None, "worker processes")):
-            rate = max(_rate(n, partial(verify_file, path, workers=workers, parallel_from=0)) for _ in range(rounds))
+        for label, options in PATHS.items():
+            rate = max(_rate(n, partial(verify_file, path, **options)) for _ in range(rounds))
             print(f"verify_file, {label}: {rate:,.0f} entries/s")
         bench_database(n, tmp, rounds)
 
@@ -162,13 +171,9 @@ def bench_database(n: int, tmp: str, rounds: int) -> None:
     assert verify_database(db, workers=0).entries == n  # reads the database into the page cache
     best: dict[str, float] = {}
     for _ in range(rounds):
-        for label, run in (
-            ("in-process", partial(verify_database, db, workers=0)),
-            ("worker processes", partial(verify_database, db, parallel_from=0)),
-            ("raw", None),
-        ):
-            rate = raw_verify_rate(1.0) if run is None else _rate(n, run)
-            best[label] = max(rate, best.get(label, 0.0))
+        for label, options in PATHS.items():
+            best[label] = max(_rate(n, partial(verify_database, db, **options)), best.get(label, 0.0))
+        best["raw"] = max(raw_verify_rate(1.0), best.get("raw", 0.0))
     raw = best.pop("raw")
     print(f"raw P-256 verify, one core: {raw:,.0f}/s")
     for label, rate in best.items():

@@ -25,9 +25,10 @@ Rules:
   ``SignatureInvalidError`` (the signature does not verify, or another key signed), ``CountersShrinkError``
   (a counter went down), ``CountersMismatchError`` (counters that do not follow from the previous ones).
   Checks of one entry run in that order. The other rules run in order in the caller's thread; signatures
-  are verified in batches, there or by an executor the caller gives (worker processes: the cryptography
-  library holds the GIL while it verifies, so threads do not verify in parallel). Batch results are read
-  back in journal order, so the entry reported is the first broken one however the batches ran.
+  are verified in batches, there or by an executor the caller gives (threads, or worker processes: the
+  cryptography library releases the GIL while it verifies, but the caller holds it while it checks the other
+  rules). Batch results are read back in journal order, so the entry reported is the first broken one
+  however the batches ran.
 - The rules are written once (``check_shape``, ``parse_counters``, ``check_counters``) and every entry goes
   through all of them. The verifier's fast path (the default) only skips parsing a money counter again when
   its string is the previous entry's, which cannot change the verdict; ``fast=False`` skips nothing.

@@ -27,7 +27,7 @@ from openvcr.store.schema.journal import journal_entries
 from tests.integration.journal.conftest import MASTER_KEY, MakeRegister
 
 ENTRIES = 40
-IN_PROCESS: dict[str, Any] = {"workers": 0}
+IN_PROCESS: dict[str, Any] = {"workers": 0, "threads": 0}
 IN_WORKERS: dict[str, Any] = {"workers": 2, "parallel_from": 0, "batch_size": 4}
 """Ten batches of four entries for a journal of ``ENTRIES``."""
 
