@@ -1,8 +1,15 @@
-"""Measure journal verification speed: ``python bench/verify_bench.py [ENTRIES]``.
+"""Measure journal verification speed: ``python -m bench.verify_bench [ENTRIES] [ROUNDS]``.
 
 Builds a journal of ENTRIES signed entries (a 3-line sale body each) in memory, writes it as an export file,
-then times ``verify_file`` (file → parse → canonical bytes → hash → chain → counters → signature) and the
-pure verifier alone. Prints entries per second. Not a test: figures depend on the machine.
+then times the pure verifier, ``verify_file`` (file → parse → canonical bytes → hash → chain → counters →
+signature) and ``verify_database``, with signatures checked in the caller's thread alone, in threads, and in
+worker processes (``default_workers()`` of them, the default from ``PARALLEL_FROM`` entries). Prints entries
+per second and, for the database, the ratio to one core's raw P-256 verify rate (``reference.raw_verify_rate``,
+as ``verify_raw_ratio`` of the benchmark): the best of ROUNDS rounds (default 3), measured alternately. Not a
+test: figures depend on the machine.
+
+OpenVCR is imported inside the functions: a worker process imports the main module again (``multiprocessing``
+does, whatever the start method), and this one should cost it nothing.
 """
 
 from __future__ import annotations
@@ -11,22 +18,13 @@ import base64
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import orjson
-
-from openvcr.core.canonical import parse
-from openvcr.core.journal import (
-    GENESIS_HASH,
-    Counters,
-    CountersDelta,
-    RawEntry,
-    entry_content,
-    verify_entries,
-)
-from openvcr.core.signing import EcdsaP256Signer, load_public_key
-from openvcr.registers.export import EXPORT_FORMAT, EXPORT_VERSION, verify_file
 
 
 def _body(i: int) -> dict[str, object]:
@@ -43,9 +41,12 @@ def _body(i: int) -> dict[str, object]:
     }
 
 
-def build(n: int, path: Path) -> list[RawEntry]:
-    from openvcr.core.canonical import canonical_bytes
-    from openvcr.core.journal import entry_hash
+def build(n: int, path: Path) -> list[Any]:
+    """The ``RawEntry`` list of a journal of ``n`` sales, also written to ``path`` as an export."""
+    from openvcr.core.canonical import canonical_bytes, parse
+    from openvcr.core.journal import GENESIS_HASH, Counters, CountersDelta, RawEntry, entry_content, entry_hash
+    from openvcr.core.signing import EcdsaP256Signer
+    from openvcr.registers.export import EXPORT_FORMAT, EXPORT_VERSION
 
     signer = EcdsaP256Signer.generate()
     counters = Counters()
@@ -91,32 +92,48 @@ def build(n: int, path: Path) -> list[RawEntry]:
     return raws
 
 
+PATHS: dict[str, dict[str, Any]] = {
+    "one thread": {"workers": 0, "threads": 0},
+    "3 signature threads (before worker processes)": {"workers": 0, "threads": 3},
+    "worker processes": {"parallel_from": 0},
+}
+"""How signatures are checked: the caller's thread alone, threads (the path of a journal shorter than
+``PARALLEL_FROM``) and worker processes (with the caller's thread)."""
+
+
+def _rate(n: int, run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return n / (time.perf_counter() - started)
+
+
 def main() -> None:
+    from openvcr.core.journal import verify_entries
+    from openvcr.core.signing import load_public_key
+    from openvcr.registers.export import verify_file
+
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "journal.jsonl"
         started = time.perf_counter()
         raws = build(n, path)
         print(f"built {n} entries in {time.perf_counter() - started:.1f} s ({path.stat().st_size >> 20} MiB)")
-        key = load_public_key(raws[0].content and _pem(path))
-        for threads in (0, 3):
-            started = time.perf_counter()
-            verify_entries(1, key, raws, threads=threads)
-            elapsed = time.perf_counter() - started
-            print(f"pure verifier, {threads} signature threads: {n / elapsed:,.0f} entries/s")
-            started = time.perf_counter()
-            report = verify_file(path, threads=threads)
-            elapsed = time.perf_counter() - started
-            assert report.entries == n
-            print(f"verify_file, {threads} signature threads: {n / elapsed:,.0f} entries/s")
-        bench_database(n, tmp)
+        key = load_public_key(_pem(path))
+        print(f"pure verifier, in-process: {_rate(n, partial(verify_entries, 1, key, raws, threads=0)):,.0f} entries/s")
+        for label, options in PATHS.items():
+            rate = max(_rate(n, partial(verify_file, path, **options)) for _ in range(rounds))
+            print(f"verify_file, {label}: {rate:,.0f} entries/s")
+        bench_database(n, tmp, rounds)
 
 
-def bench_database(n: int, tmp: str) -> None:
+def bench_database(n: int, tmp: str, rounds: int) -> None:
     """Append ``n`` sales through the write path (SQLite, batches of 1000 per transaction), then time
-    ``verify_database``."""
+    ``verify_database`` in-process and in worker processes, and one core's raw verify rate, alternately."""
     from sqlalchemy import insert
 
+    from bench.reference import raw_verify_rate
+    from openvcr.core.journal import CountersDelta
     from openvcr.registers import journal
     from openvcr.registers.export import verify_database
     from openvcr.registers.signing_keys import ensure_register_key, signer_for
@@ -151,10 +168,16 @@ def bench_database(n: int, tmp: str) -> None:
                     conn, register_id, doc_type="sale", doc_ref=str(i), body=_body(i), delta=delta, signer=signer
                 )
     print(f"append (1000 per transaction): {n / (time.perf_counter() - started):,.0f} entries/s")
-    started = time.perf_counter()
-    report = verify_database(db)
-    assert report.entries == n
-    print(f"verify_database: {n / (time.perf_counter() - started):,.0f} entries/s")
+    assert verify_database(db, workers=0).entries == n  # reads the database into the page cache
+    best: dict[str, float] = {}
+    for _ in range(rounds):
+        for label, options in PATHS.items():
+            best[label] = max(_rate(n, partial(verify_database, db, **options)), best.get(label, 0.0))
+        best["raw"] = max(raw_verify_rate(1.0), best.get("raw", 0.0))
+    raw = best.pop("raw")
+    print(f"raw P-256 verify, one core: {raw:,.0f}/s")
+    for label, rate in best.items():
+        print(f"verify_database, {label}: {rate:,.0f} entries/s (ratio to raw {rate / raw:.2f})")
     db.dispose()
 
 

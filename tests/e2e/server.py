@@ -30,9 +30,17 @@ def openvcr_env(state_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], env: dict[str, str], timeout: float = 120, command: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``openvcr ARGS`` as ``python -m openvcr`` (or ``command``, e.g. the installed ``openvcr`` script)."""
     return subprocess.run(
-        [sys.executable, "-m", "openvcr", *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+        [*(command or [sys.executable, "-m", "openvcr"]), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 

@@ -24,8 +24,11 @@ Rules:
   previous entry's hash), ``ContentAlteredError`` (the content does not hash to the recorded hash),
   ``SignatureInvalidError`` (the signature does not verify, or another key signed), ``CountersShrinkError``
   (a counter went down), ``CountersMismatchError`` (counters that do not follow from the previous ones).
-  Checks of one entry run in that order. Signatures are verified in worker threads (the cryptography
-  library releases the GIL), the other rules in order in the caller's thread.
+  Checks of one entry run in that order. The other rules run in order in the caller's thread; signatures
+  are verified in batches, there or by an executor the caller gives (threads, or worker processes: the
+  cryptography library releases the GIL while it verifies, but the caller holds it while it checks the other
+  rules). Batch results are read back in journal order, so the entry reported is the first broken one
+  however the batches ran.
 - The rules are written once (``check_shape``, ``parse_counters``, ``check_counters``) and every entry goes
   through all of them. The verifier's fast path (the default) only skips parsing a money counter again when
   its string is the previous entry's, which cannot change the verdict; ``fast=False`` skips nothing.
@@ -34,10 +37,11 @@ Rules:
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -59,10 +63,12 @@ from openvcr.core.errors import (
     SignatureInvalidError,
 )
 from openvcr.core.money import CENT, MoneyError, money
-from openvcr.core.signing import PublicKey
+from openvcr.core.signing import PublicKey, first_invalid_signature
 
 FORMAT_VERSION = 1
 GENESIS_HASH = "0" * 64
+_sha256 = hashlib.sha256
+log = logging.getLogger("openvcr.verify")
 MAX_REF_LENGTH = 100
 
 
@@ -251,14 +257,15 @@ def parse_counters(data: Any, previous: tuple[Mapping[str, Any], Counters] | Non
     for key, count in by_type.items():
         if type(key) is not str or type(count) is not int:
             raise MalformedEntryError("counters by_type is an object of integers")
-    raw_before, money_before = ({}, ()) if previous is None else (previous[0], previous[1].money())
-    amounts: list[Decimal] = []
-    for index, name in enumerate(MONEY_FIELDS):
-        value = data.get(name)
-        if type(value) is str and value == raw_before.get(name):
-            amounts.append(money_before[index])
-        else:
-            amounts.append(_money_counter(name, value))
+    get = data.get
+    if previous is None:
+        amounts = [_money_counter(name, get(name)) for name in MONEY_FIELDS]
+    else:
+        get_before = previous[0].get
+        amounts = [
+            before if type(value := get(name)) is str and value == get_before(name) else _money_counter(name, value)
+            for name, before in zip(MONEY_FIELDS, previous[1].money(), strict=True)
+        ]
     return Counters(documents, _frozen_map(by_type), non_fiscal, *amounts)
 
 
@@ -403,30 +410,47 @@ def check_shape(content: Any) -> None:
     ``MalformedEntryError`` naming the first field that is not."""
     if type(content) is not dict:
         raise MalformedEntryError("an entry is a JSON object")
+    get = content.get
     for name, kind in _SHAPE:
-        if type(content.get(name)) is not kind:
+        if type(get(name)) is not kind:
             raise MalformedEntryError(f"entry field {name!r} is missing or not a {kind.__name__}")
     if content["version"] != FORMAT_VERSION:
         raise MalformedEntryError(f"unknown entry version {content['version']}")
 
 
-class _SignatureBatches:
-    """Signature checks in worker threads, in batches; results are read back in order."""
+SignatureCheck = tuple[int, bytes, bytes]
+"""``(number, SHA-256 digest of the content, signature)`` of one entry."""
 
-    def __init__(self, key: PublicKey, executor: ThreadPoolExecutor | None, batch_size: int) -> None:
-        self._key = key
+
+class _Batch:
+    """Signature checks sent together, and where they are checked: by an executor (``future``) or here."""
+
+    __slots__ = ("checks", "failed", "future", "settled")
+
+    def __init__(self, checks: list[SignatureCheck], future: Future[int | None] | None) -> None:
+        self.checks = checks
+        self.future = future
+        self.settled = False
+        self.failed: int | None = None
+
+
+class _SignatureBatches:
+    """Signature checks in batches: in the caller's thread, or by an executor (threads or worker processes)
+    with at most ``in_flight`` batches pending. Results are read back in the order the batches were made.
+
+    A caller that would wait for the oldest batch first checks, itself, the newest one the executor has not
+    started (cancelled there): no core idles while checks are pending, and the tail is shared.
+
+    An executor that breaks (a worker process killed) or refuses work (shut down) is dropped: its batches
+    are checked in the caller's thread instead, so the verdict does not depend on it."""
+
+    def __init__(self, key: PublicKey, executor: Executor | None, batch_size: int, in_flight: int) -> None:
+        self._pem = key.pem
         self._executor = executor
         self._batch_size = batch_size
-        self._batch: list[tuple[int, bytes, bytes]] = []
-        self._pending: deque[Future[int | None]] = deque()
-        self._max_pending = 4
-
-    def _check(self, batch: list[tuple[int, bytes, bytes]]) -> int | None:
-        verify = self._key.verify_digest
-        for number, digest, signature in batch:
-            if not verify(digest, signature):
-                return number
-        return None
+        self._in_flight = in_flight
+        self._batch: list[SignatureCheck] = []
+        self._pending: deque[_Batch] = deque()
 
     def add(self, number: int, digest: bytes, signature: bytes) -> int | None:
         """Queue one check; returns the number of a failed entry found so far (the first), or None."""
@@ -436,23 +460,68 @@ class _SignatureBatches:
         return self._submit()
 
     def _submit(self) -> int | None:
-        batch, self._batch = self._batch, []
-        if self._executor is None:
-            return self._check(batch)
-        self._pending.append(self._executor.submit(self._check, batch))
-        while len(self._pending) > self._max_pending:
-            failed = self._pending.popleft().result()
+        checks, self._batch = self._batch, []
+        self._pending.append(_Batch(checks, self._start(checks)))
+        limit = self._in_flight if self._executor is not None else 0
+        while len(self._pending) > limit:
+            failed = self._oldest()
             if failed is not None:
                 return failed
         return None
 
+    def _start(self, checks: list[SignatureCheck]) -> Future[int | None] | None:
+        if self._executor is None:
+            return None
+        try:
+            return self._executor.submit(first_invalid_signature, self._pem, checks)
+        except (RuntimeError, OSError) as exc:  # a broken or shut down executor; a worker that cannot start
+            self._drop_executor(exc)
+            return None
+
+    def _drop_executor(self, reason: BaseException) -> None:
+        if self._executor is not None:
+            log.warning("signatures are checked in this process from now on: the executor failed (%s)", reason)
+            self._executor = None
+
+    def _oldest(self) -> int | None:
+        """Take the oldest pending batch off the queue, once checked; the first failed entry in it."""
+        oldest = self._pending[0]
+        while not oldest.settled and oldest.future is not None and not oldest.future.done() and self._help():
+            pass
+        self._pending.popleft()
+        return self._settle(oldest)
+
+    def _help(self) -> bool:
+        """Check the newest batch the executor has not started, here; False when there is none."""
+        for batch in reversed(self._pending):
+            if not batch.settled and (batch.future is None or batch.future.cancel()):
+                batch.future = None
+                self._settle(batch)
+                return True
+        return False
+
+    def _settle(self, batch: _Batch) -> int | None:
+        if not batch.settled:
+            if batch.future is not None:
+                try:
+                    batch.failed = batch.future.result()
+                except BrokenExecutor as exc:
+                    self._drop_executor(exc)
+                    batch.failed = first_invalid_signature(self._pem, batch.checks)
+            else:
+                batch.failed = first_invalid_signature(self._pem, batch.checks)
+            batch.settled = True
+        return batch.failed
+
     def drain(self) -> int | None:
         """Finish every queued check; the number of the first failed entry, or None."""
         failed = self._submit() if self._batch else None
-        while self._pending:
-            result = self._pending.popleft().result()
-            if failed is None:
-                failed = result
+        while self._pending and failed is None:
+            failed = self._oldest()
+        for batch in self._pending:  # after a failure, later batches cannot change the verdict
+            if batch.future is not None:
+                batch.future.cancel()
+        self._pending.clear()
         return failed
 
 
@@ -466,6 +535,9 @@ class JournalVerifier:
     ``fast`` (the default) only lets ``parse_counters`` reuse the values of the previous entry's money
     counters when their strings are unchanged; ``fast=False`` (the complete path) parses every counter of
     every entry. The verdict is the same.
+
+    Signatures are checked ``batch_size`` at a time by ``executor`` (``None``: in the caller's thread), at
+    most ``in_flight`` batches pending; the verdict does not depend on these either.
     """
 
     def __init__(
@@ -473,18 +545,20 @@ class JournalVerifier:
         register_id: int,
         public_key: PublicKey,
         *,
-        executor: ThreadPoolExecutor | None = None,
+        executor: Executor | None = None,
         batch_size: int = 256,
+        in_flight: int = 4,
         fast: bool = True,
     ) -> None:
         self.register_id = register_id
         self.key = public_key
+        self._key_id = public_key.key_id
         self.count = 0
         self.last_hash = GENESIS_HASH
         self.fast = fast
         self._counters = Counters()
         self._raw_counters: Mapping[str, Any] = self._counters.to_json()
-        self._signatures = _SignatureBatches(public_key, executor, batch_size)
+        self._signatures = _SignatureBatches(public_key, executor, batch_size, in_flight)
         self._failure: JournalError | None = None
 
     def _fail(self, error: JournalError) -> JournalError:
@@ -507,53 +581,63 @@ class JournalVerifier:
         to tell a gap from a reordering once the journal is already known to be broken."""
         if self._failure is not None:
             raise self._failure
+        register_id = self.register_id
         expected = self.count + 1
         content = entry.content
-        where = {"register_id": self.register_id, "number": expected}
         try:
             check_shape(content)
         except MalformedEntryError as exc:
-            raise self._fail(MalformedEntryError(f"entry #{expected}: {exc.message}", **where)) from None
+            raise self._fail(
+                MalformedEntryError(f"entry #{expected}: {exc.message}", register_id=register_id, number=expected)
+            ) from None
         number: int = content["number"]
-        if content["register"] != self.register_id:
+        if content["register"] != register_id:
             raise self._fail(
                 MalformedEntryError(
-                    f"entry #{expected}: belongs to register {content['register']}, not {self.register_id}",
-                    **where,
+                    f"entry #{expected}: belongs to register {content['register']}, not {register_id}",
+                    register_id=register_id,
+                    number=expected,
                 )
             )
         if number != expected:
             raise self._fail(self._number_error(expected, number, upcoming))
-        where = {"register_id": self.register_id, "number": number}
         if content["prev_hash"] != self.last_hash:
             raise self._fail(
                 ChainBrokenError(
                     f"entry #{number}: prev_hash {content['prev_hash'][:16]}… is not the hash of "
                     f"entry #{number - 1} ({self.last_hash[:16]}…)",
-                    **where,
+                    register_id=register_id,
+                    number=number,
                 )
             )
-        digest = hashlib.sha256(entry.data).digest()
+        digest = _sha256(entry.data).digest()
         actual_hash = digest.hex()
         if entry.recorded_hash is not None and entry.recorded_hash != actual_hash:
             raise self._fail(
                 ContentAlteredError(
                     f"entry #{number}: the content was altered (it hashes to {actual_hash[:16]}…, "
                     f"the entry records {entry.recorded_hash[:16]}…)",
-                    **where,
+                    register_id=register_id,
+                    number=number,
                 )
             )
-        if content["key_id"] != self.key.key_id:
+        if content["key_id"] != self._key_id:
             raise self._fail(
-                SignatureInvalidError(f"entry #{number}: signed by another key ({content['key_id'][:16]}…)", **where)
+                SignatureInvalidError(
+                    f"entry #{number}: signed by another key ({content['key_id'][:16]}…)",
+                    register_id=register_id,
+                    number=number,
+                )
             )
         raw_counters = content["counters"]
         try:
             counters = parse_counters(raw_counters, (self._raw_counters, self._counters) if self.fast else None)
         except MalformedEntryError as exc:
-            raise self._fail(MalformedEntryError(f"entry #{number}: {exc.message}", **where)) from None
+            raise self._fail(
+                MalformedEntryError(f"entry #{number}: {exc.message}", register_id=register_id, number=number)
+            ) from None
         try:
-            check_counters(self._counters, counters, number, content["type"], self.register_id)
+            check_counters(self._counters, counters, number, content["type"], register_id)
         except JournalError as exc:
             raise self._fail(exc) from None
         failed = self._signatures.add(number, digest, entry.signature)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
@@ -155,6 +156,19 @@ class PublicKey:
 def load_public_key(pem: str) -> PublicKey:
     """A cached ``PublicKey`` for a PEM text (raises ``ValueError`` when it is not a P-256 public key)."""
     return PublicKey(pem)
+
+
+def first_invalid_signature(public_key_pem: str, checks: Sequence[tuple[int, bytes, bytes]]) -> int | None:
+    """The number of the first ``(number, digest, signature)`` of ``checks`` whose signature does not verify
+    against the SHA-256 ``digest`` with that key (``PublicKey.verify_digest``); None when every one does.
+
+    Plain arguments and a module-level function, so a worker process can run it: it needs nothing but this
+    module, which imports nothing but ``cryptography``."""
+    verify = load_public_key(public_key_pem).verify_digest
+    for number, digest, signature in checks:
+        if not verify(digest, signature):
+            return number
+    return None
 
 
 def verify_signature(public_key_pem: str, data: bytes, signature: bytes) -> bool:

@@ -24,9 +24,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
+import multiprocessing
+import os
+import signal
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -36,7 +41,7 @@ from sqlalchemy import Connection, select
 from openvcr.core.canonical import canonical_bytes_of_parsed
 from openvcr.core.errors import ChainBrokenError, MalformedEntryError, NotFound
 from openvcr.core.journal import GENESIS_HASH, Counters, JournalVerifier, RawEntry, VerifiedJournal
-from openvcr.core.signing import ALGORITHM, PublicKey, load_public_key
+from openvcr.core.signing import ALGORITHM, PublicKey, first_invalid_signature, load_public_key
 from openvcr.registers import journal
 from openvcr.store.db import Database, now_ms
 from openvcr.store.schema.foundation import registers
@@ -44,13 +49,17 @@ from openvcr.store.schema.journal import journal_heads
 
 __all__ = [
     "EXPORT_FORMAT",
+    "PARALLEL_FROM",
     "ExportSummary",
     "VerifyReport",
     "count_entries",
+    "default_workers",
     "export_journal",
     "verify_database",
     "verify_file",
 ]
+
+log = logging.getLogger("openvcr.verify")
 
 EXPORT_FORMAT = "openvcr-journal"
 EXPORT_VERSION = 1
@@ -174,8 +183,86 @@ def export_journal(
     return ExportSummary(tuple(exported), total)
 
 
-def _executor(threads: int) -> ThreadPoolExecutor | None:
-    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="verify") if threads > 0 else None
+PARALLEL_FROM = 4096
+"""A journal of at least this many entries has its signatures checked in worker processes; a shorter one in
+the caller's thread, where starting the processes would cost more than it saves."""
+
+PARALLEL_BATCH = 1024
+"""Signatures checked per task sent to a worker process."""
+
+_IN_FLIGHT_PER_WORKER = 8
+"""Batches a worker may have pending: enough for the caller to run ahead while the workers start."""
+
+
+def _pool_context() -> BaseContext:
+    """Workers start from a fork server (or are spawned), never forked from the caller: it may run threads
+    (a server, a progress bar) and hold database connections, which a forked child would inherit. The fork
+    server (one per process, started on first use) preloads the module the workers run, so each worker
+    starts as a fork of it, without importing anything."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([first_invalid_signature.__module__])
+    return context
+
+
+def default_workers() -> int:
+    """Worker processes for signature checks: one per CPU but the caller's, which checks the other rules
+    and, whenever it would wait for the workers, signatures too (none on a single CPU)."""
+    return max(0, (os.cpu_count() or 1) - 1)
+
+
+class _SignatureWorkers:
+    """Where a verification checks signatures. A journal of at least ``parallel_from`` entries: in ``workers``
+    processes (default: ``default_workers()``), and in the caller's thread whenever it would otherwise wait
+    for them; the processes start on first need, serve every register of the run and stop with it
+    (``close``). A shorter journal: in ``threads`` threads, which start at once (the cryptography library
+    releases the GIL while it verifies, but the caller holds it while it checks the other rules, so threads
+    only verify in parallel while the caller waits)."""
+
+    def __init__(self, threads: int, workers: int | None, parallel_from: int, batch_size: int) -> None:
+        self._threads = threads
+        self._workers = default_workers() if workers is None else workers
+        self._parallel_from = parallel_from
+        self._batch_size = batch_size
+        self._pool: ProcessPoolExecutor | None = None
+        self._thread_pool: ThreadPoolExecutor | None = None
+        self._failed = False
+
+    def verifier(self, register_id: int, key: PublicKey, entries: int, *, fast: bool) -> JournalVerifier:
+        """A verifier for a journal of ``entries`` entries."""
+        pool = self._processes() if entries >= self._parallel_from else None
+        if pool is None:
+            return JournalVerifier(register_id, key, executor=self._thread_executor(), fast=fast)
+        in_flight = _IN_FLIGHT_PER_WORKER * self._workers
+        return JournalVerifier(
+            register_id, key, executor=pool, batch_size=self._batch_size, in_flight=in_flight, fast=fast
+        )
+
+    def _thread_executor(self) -> ThreadPoolExecutor | None:
+        if self._thread_pool is None and self._threads > 0:
+            self._thread_pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="verify")
+        return self._thread_pool
+
+    def _processes(self) -> ProcessPoolExecutor | None:
+        if self._pool is None and self._workers > 0 and not self._failed:
+            try:
+                self._pool = ProcessPoolExecutor(
+                    self._workers,
+                    mp_context=_pool_context(),
+                    initializer=signal.signal,
+                    initargs=(signal.SIGINT, signal.SIG_IGN),  # Ctrl-C stops the caller, which stops them
+                )
+            except (OSError, ImportError, NotImplementedError) as exc:  # no process support here
+                log.warning("signatures are checked in this process: worker processes cannot start (%s)", exc)
+                self._failed = True
+        return self._pool
+
+    def close(self) -> None:
+        for executor in (self._pool, self._thread_pool):
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._thread_pool = None
 
 
 # --- verification of a file ---------------------------------------------------------------------------
@@ -242,13 +329,24 @@ def _numbers_after(lines: Iterator[bytes], register_id: int) -> Iterator[int]:
 
 
 def verify_file(
-    path: Path | str, *, progress: Progress | None = None, threads: int = 3, fast: bool = True
+    path: Path | str,
+    *,
+    progress: Progress | None = None,
+    threads: int = 3,
+    fast: bool = True,
+    workers: int | None = None,
+    parallel_from: int = PARALLEL_FROM,
+    batch_size: int = PARALLEL_BATCH,
 ) -> VerifyReport:
     """Verify an export offline; raises the ``JournalError`` of the first broken entry. ``fast=False``
-    takes the verifier's complete path (same rules, same verdict; see ``JournalVerifier``)."""
+    takes the verifier's complete path (same rules, same verdict; see ``JournalVerifier``).
+
+    A register whose header announces at least ``parallel_from`` entries has its signatures checked
+    ``batch_size`` at a time in ``workers`` processes (default: ``default_workers()``) as well as in the
+    caller's thread, a shorter one in ``threads`` threads; the verdict is the same."""
     states: dict[int, _FileState] = {}
     order: list[int] = []
-    executor = _executor(threads)
+    signatures = _SignatureWorkers(threads, workers, parallel_from, batch_size)
     try:
         with open(path, "rb") as handle:
             lines: Iterator[bytes] = iter(handle)
@@ -279,7 +377,7 @@ def verify_file(
                     register_id, key, expected = _header(obj, line_no)
                     if register_id in states:
                         raise MalformedEntryError(f"line {line_no}: register {register_id} appears twice")
-                    verifier = JournalVerifier(register_id, key, executor=executor, fast=fast)
+                    verifier = signatures.verifier(register_id, key, expected, fast=fast)
                     states[register_id] = _FileState(verifier, expected)
                     order.append(register_id)
                 else:
@@ -290,8 +388,7 @@ def verify_file(
             raise MalformedEntryError("the file holds no journal")
         return VerifyReport(tuple(states[rid].verifier.finish(states[rid].expected) for rid in order))
     finally:
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+        signatures.close()
 
 
 # --- verification in the database ---------------------------------------------------------------------
@@ -304,17 +401,24 @@ def verify_database(
     progress: Progress | None = None,
     threads: int = 3,
     fast: bool = True,
+    workers: int | None = None,
+    parallel_from: int = PARALLEL_FROM,
+    batch_size: int = PARALLEL_BATCH,
 ) -> VerifyReport:
     """Verify the journal(s) stored in the database; raises the ``JournalError`` of the first broken entry.
-    ``fast=False`` takes the verifier's complete path (same rules, same verdict; see ``JournalVerifier``)."""
+    ``fast=False`` takes the verifier's complete path (same rules, same verdict; see ``JournalVerifier``).
+
+    A journal of at least ``parallel_from`` entries has its signatures checked ``batch_size`` at a time in
+    ``workers`` processes (default: ``default_workers()``) as well as in the caller's thread, a shorter one in
+    ``threads`` threads; the verdict is the same."""
     results: list[VerifiedJournal] = []
-    executor = _executor(threads)
+    signatures = _SignatureWorkers(threads, workers, parallel_from, batch_size)
     try:
         for reg in _registers_to_export(db, register_id):
             key = load_public_key(reg.public_key_pem)
-            verifier = JournalVerifier(reg.id, key, executor=executor, fast=fast)
             with db.read() as conn:
                 head = _stored_head(conn, reg.id)
+                verifier = signatures.verifier(reg.id, key, head.number, fast=fast)
                 rows = journal.signed_rows(conn, reg.id, upto=head.number)
 
                 def upcoming(rows: Iterator[tuple[bytes, str, bytes]] = rows) -> Iterator[int]:
@@ -346,5 +450,4 @@ def verify_database(
             results.append(result)
         return VerifyReport(tuple(results))
     finally:
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+        signatures.close()

@@ -1,5 +1,6 @@
-"""One rule set: an export file and the database, each through the verifier's fast and complete paths, name
-the same first broken entry and rule for every journal of the corpus (``tests/unit/journal``)."""
+"""One rule set: an export file and the database, each through the verifier's fast and complete paths and with
+signatures checked in worker processes, name the same first broken entry and rule for every journal of the
+corpus (``tests/unit/journal``)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ STORABLE_ORDER_CASES = tuple(case for case in ORDER_CASES if case.name not in {"
 """A database holds one row per number, in order: it cannot hold a swapped or a repeated entry."""
 
 Verdict = tuple[str, int | None, str] | None
+IN_WORKERS = {"workers": 2, "parallel_from": 0, "batch_size": 2}
+"""Worker processes even for the corpus' journals of 8 entries: four batches of two."""
 
 
 def _store(database: Database, register_id: int, entries: list[RawEntry]) -> None:
@@ -103,12 +106,19 @@ def test_a_file_and_the_database_on_the_fast_and_the_complete_path_give_the_same
     _store(database, register_id, entries)
     path = tmp_path / "journal.jsonl"
     _export(path, register_id, signer.public_key_pem(), signer.key_id, entries)
-    verdicts: dict[tuple[str, bool], Verdict] = {}
+    verdicts: dict[tuple[str, str], Verdict] = {}
     for fast in (True, False):
-        verdicts["file", fast] = _verdict(partial(verify_file, path, fast=fast))
-        verdicts["database", fast] = _verdict(partial(verify_database, database, register_id=register_id, fast=fast))
+        path_name = "fast" if fast else "complete"
+        verdicts["file", path_name] = _verdict(partial(verify_file, path, fast=fast))
+        verdicts["database", path_name] = _verdict(
+            partial(verify_database, database, register_id=register_id, fast=fast)
+        )
+    verdicts["file", "workers"] = _verdict(partial(verify_file, path, **IN_WORKERS))
+    verdicts["database", "workers"] = _verdict(
+        partial(verify_database, database, register_id=register_id, **IN_WORKERS)
+    )
     assert len(set(verdicts.values())) == 1, verdicts
-    found = verdicts["file", True]
+    found = verdicts["file", "fast"]
     assert (found[:2] if found else None) == case.verdict
 
 
