@@ -1,6 +1,7 @@
 """Where a sale's time goes, in-process: ``python -m bench.writer_profile [SALES]``.
 
-Serves the app in-process (Starlette's test client, SQLite file, the embedded SRC sandbox), creates the bench
+Serves the app in-process (Starlette's test client, a SQLite file or, with ``BENCH_BACKENDS=postgres``, a
+fresh PostgreSQL database; the embedded SRC sandbox), creates the bench
 catalogue, then runs ``SALES`` (default 300) of the bench's sales one after another and reports, per sale:
 the wall time, the process CPU time, and the group writer's CPU and wall time (``GroupCommit._run_batch``;
 the writer is the part that is serialized across workers on SQLite). A second pass runs the same number of
@@ -32,7 +33,8 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "profiles"
 def main(argv: list[str]) -> int:
     count = int(argv[0]) if argv else 300
     work = Path(tempfile.mkdtemp(prefix="openvcr-writer-"))
-    url = f"sqlite:///{work / 'writer.db'}"
+    admin = processes.postgres_admin_url() if os.environ.get("BENCH_BACKENDS") == "postgres" else None
+    url = processes.create_postgres_database(admin) if admin else f"sqlite:///{work / 'writer.db'}"
     env = processes.openvcr_env(work / "sandbox")
     os.environ.update(env)
     init = processes.cli_json(["init", "--database", url, "--json"], env)
@@ -90,17 +92,19 @@ def main(argv: list[str]) -> int:
         for request in sales[20 + count :]:
             send(request)
     db.dispose()
+    if admin:
+        processes.drop_postgres_database(admin, url)
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(40)
     sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     report = (
-        f"{count} sequential sales in-process (SQLite, embedded sandbox), per sale:\n"
+        f"{count} sequential sales in-process ({db.dialect}, embedded sandbox), per sale:\n"
         f"  wall {wall_ms:.2f} ms, process CPU {cpu_ms:.2f} ms (test client included)\n"
         f"  group writer: CPU {writer_cpu:.2f} ms, wall {writer_wall:.2f} ms (two transactions, fsync included)\n\n"
         f"The group writer under cProfile ({count} more sales), by own time:\n{text.getvalue()}"
     )
     DOCS.mkdir(parents=True, exist_ok=True)
-    target = DOCS / f"writer-{sha}.txt"
+    target = DOCS / f"writer-{'' if db.is_sqlite else 'pg-'}{sha}.txt"
     target.write_text(report)
     print(report[:600])
     print(target)
