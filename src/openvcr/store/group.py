@@ -8,7 +8,8 @@ Rules:
 - The writer takes every job waiting when it starts a transaction (up to ``max_batch``), in the order they
   were handed in, and runs each inside a savepoint of its own: a job that raises is rolled back alone and gets
   its exception; the others commit. If the commit itself fails, every job of the batch gets that error and
-  nothing of the batch is written.
+  nothing of the batch is written. A job that lost a lock conflict (PostgreSQL deadlock or serialization
+  failure) runs again after its batch committed (at most ``MAX_ATTEMPTS`` times): its savepoint left nothing.
 - Batches form by themselves: while one transaction commits (its fsync), the next jobs queue up. No job ever
   waits for a timer.
 - On SQLite the writer takes the database's write queue like any writer (``Database.write``), so the order
@@ -124,8 +125,8 @@ class GroupCommit:
             if stop:
                 return
 
-    def _run_batch(self, batch: list[_Job]) -> None:
-        outcomes: list[tuple[bool, Any]] = []
+    def _run_batch(self, batch: list[_Job], attempt: int = 1) -> None:
+        outcomes: list[tuple[bool, Any] | None] = []  # None: to run again in a transaction of its own
         try:
             with self.db.write() as conn:
                 for job in batch:
@@ -134,7 +135,7 @@ class GroupCommit:
                         result = job.work(conn)
                     except Exception as exc:
                         savepoint.rollback()
-                        outcomes.append((False, exc))
+                        outcomes.append(None if attempt < MAX_ATTEMPTS and transient(exc) else (False, exc))
                     else:
                         savepoint.commit()
                         outcomes.append((True, result))
@@ -145,10 +146,29 @@ class GroupCommit:
             return
         with self._guard:
             self._transactions += 1
-            self._jobs += len(batch)
+            self._jobs += sum(outcome is not None for outcome in outcomes)
             self._largest = max(self._largest, len(batch))
-        for job, (ok, value) in zip(batch, outcomes, strict=True):
-            if ok:
-                job.future.set_result(value)
+        again: list[_Job] = []
+        for job, outcome in zip(batch, outcomes, strict=True):
+            if outcome is None:
+                again.append(job)
+            elif outcome[0]:
+                job.future.set_result(outcome[1])
             else:
-                job.future.set_exception(value)
+                job.future.set_exception(outcome[1])
+        if again:
+            log.info("%d job(s) lost a lock conflict (deadlock or serialization); running them again", len(again))
+            self._run_batch(again, attempt + 1)
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: a job's statement was chosen to give way to another
+# transaction (e.g. two processes' batches each creating the offer the other one waits on). Its savepoint is
+# rolled back and it runs again, after its batch committed, in a transaction of its own.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+MAX_ATTEMPTS = 3
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether ``exc`` is a lock conflict that running the job again resolves."""
+    origin = getattr(exc, "orig", None)
+    return getattr(origin, "sqlstate", None) in TRANSIENT_SQLSTATES

@@ -12,9 +12,11 @@ from sqlalchemy.exc import IntegrityError
 
 from openvcr.store.db import Database, NestedWriteError
 from openvcr.store.group import GroupCommit
+from tests.conftest import create_postgres_database, drop_postgres_database
 
 probe_meta = MetaData()
 probe = Table("group_probe", probe_meta, Column("id", Integer, primary_key=True), Column("v", String(40), unique=True))
+counters = Table("group_counter", probe_meta, Column("id", Integer, primary_key=True), Column("n", Integer))
 
 
 @pytest.fixture
@@ -147,3 +149,49 @@ def test_after_close_nothing_is_accepted(db: Database) -> None:
     group.close()
     with pytest.raises(RuntimeError, match="closed"):
         group.submit(_insert("y"))
+
+
+@pytest.mark.postgres
+def test_a_job_that_loses_a_deadlock_runs_again_and_nothing_is_lost() -> None:
+    """Two processes' writers (two databases here) whose batches lock two rows in opposite orders: PostgreSQL
+    picks one statement to give way; that job's savepoint is rolled back and it runs again once its batch has
+    committed. Both jobs succeed and each row is updated exactly once by each writer."""
+    url = create_postgres_database()
+    first, second = Database(url), Database(url)
+    try:
+        probe_meta.create_all(first.engine)
+        with first.write() as conn:
+            conn.execute(insert(counters), [{"id": 1, "n": 0}, {"id": 2, "n": 0}])
+        locked = {1: threading.Event(), 2: threading.Event()}
+
+        def bump(row: int) -> Callable[[Connection], int]:
+            def job(conn: Connection) -> int:
+                statement = counters.update().where(counters.c.id == row).values(n=counters.c.n + 1)
+                return int(conn.execute(statement.returning(counters.c.id)).scalar_one())
+
+            return job
+
+        def hold(row: int, other: int) -> Callable[[Connection], int]:
+            def job(conn: Connection) -> int:
+                bump(row)(conn)
+                locked[row].set()
+                assert locked[other].wait(10)
+                return row
+
+            return job
+
+        futures = []
+        for db, row, other in ((first, 1, 2), (second, 2, 1)):
+            group = db.group
+            gate = threading.Event()
+            group.submit(lambda _conn, gate=gate: gate.wait(10))
+            futures.append(group.submit(hold(row, other)))
+            futures.append(group.submit(bump(other)))  # waits for the other writer's row: a deadlock
+            gate.set()
+        assert sorted(future.result(30) for future in futures) == [1, 1, 2, 2]
+        with first.read() as conn:
+            assert {row.id: row.n for row in conn.execute(select(counters))} == {1: 2, 2: 2}
+    finally:
+        first.dispose()
+        second.dispose()
+        drop_postgres_database(url)
