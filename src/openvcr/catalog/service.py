@@ -184,7 +184,8 @@ def create_offer_in(conn: Connection, register_id: int, spec: OfferSpec, path: l
 def ensure_offer_in(conn: Connection, register_id: int, spec: OfferSpec) -> Offer:
     """The register's offer with ``spec.external_id``, created from ``spec`` when there is none (a sale's inline
     new offer). Two sales completing at once may both try to create it: the second one's insert fails on the
-    unique ``externalId`` inside a savepoint and it takes the first one's offer."""
+    unique ``externalId`` inside a savepoint (or, on PostgreSQL, its second look-up already sees the first
+    one's committed offer) and it takes the first one's offer."""
     assert spec.external_id is not None
     existing = repo.find_offer(conn, register_id, external_id=spec.external_id)
     if existing is not None:
@@ -192,7 +193,7 @@ def ensure_offer_in(conn: Connection, register_id: int, spec: OfferSpec) -> Offe
     try:
         with conn.begin_nested():
             return create_offer_in(conn, register_id, spec)
-    except IntegrityError:
+    except (IntegrityError, Conflict):
         created = repo.find_offer(conn, register_id, external_id=spec.external_id)
         if created is None:
             raise
