@@ -49,14 +49,15 @@ def _open(settings: Settings) -> Any:
     return db
 
 
-def _init(settings: Settings, production: Any = None) -> Any:
+def _init(settings: Settings, production: Any = None, *, demo: bool = True) -> Any:
     from openvcr.authority.factory import build_gateway
     from openvcr.authority.service import SrcService
     from openvcr.registers.service import initialize
 
     db = _open(settings)
     try:
-        return initialize(db, settings, SrcService(db, build_gateway(settings), settings), production=production)
+        src = SrcService(db, build_gateway(settings), settings)
+        return initialize(db, settings, src, production=production, demo=demo)
     finally:
         db.dispose()
 
@@ -75,6 +76,7 @@ def _init_payload(result: Any) -> dict[str, Any]:
         "cashier": None
         if result.cashier_id is None
         else {"id": result.cashier_id, "deskId": result.cashier_desk_id, "pin": result.cashier_pin},
+        "demoOffers": list(result.demo_offers),
     }
 
 
@@ -88,6 +90,9 @@ def init(
     crn: Annotated[str | None, typer.Option(help="Register CRN issued by SRC (production).")] = None,
     sn: Annotated[str | None, typer.Option(help="Register serial issued by SRC (production).")] = None,
     address: Annotated[str | None, typer.Option(help="Address printed on receipts (production).")] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo/--no-demo", help="Give a new sandbox register the demo catalogue (SKU-001 …).")
+    ] = True,
 ) -> None:
     """Create a working register (idempotent): sandbox by default, with an API key shown once."""
     from openvcr.registers.service import ProductionRegistration
@@ -99,7 +104,7 @@ def init(
             raise typer.Exit(2)
         registration = ProductionRegistration(tin, taxpayer, crn, sn, address)
     settings = settings_for(database, src_mode="remote" if production else None)
-    result = _init(settings, registration)
+    result = _init(settings, registration, demo=demo)
     if as_json:
         typer.echo(json.dumps(_init_payload(result), ensure_ascii=False))
         return
@@ -114,6 +119,9 @@ def _print_init(result: Any) -> None:
     console.print(f"[bold green]Register {result.register_id} ready[/bold green] — {result.mode}, CRN {result.crn}")
     console.print(f"API key (shown once, store it now): [bold]{result.api_key}[/bold]")
     console.print(f"Cashier #1: id {result.cashier_id}, PIN {result.cashier_pin}")
+    if result.demo_offers:
+        offers = ", ".join(result.demo_offers)
+        console.print(f"Demo catalogue: offers {offers} in department 1 (VAT), for the quick start in README.md")
 
 
 @app.command()
