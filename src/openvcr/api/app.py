@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from openvcr import __version__
 from openvcr.api.context import AppContext
+from openvcr.api.docs import install_docs
 from openvcr.api.errors import install_error_handlers
 from openvcr.api.observability import REGISTRY, RequestContextMiddleware, configure_logging, stop_logging
 from openvcr.api.ratelimit import RateLimiter
@@ -147,7 +148,7 @@ def create_app(
         version=__version__,
         description=API_DESCRIPTION,
         default_response_class=FastJSONResponse,
-        docs_url="/docs",
+        docs_url=None,  # /docs and /redoc are served from the package's assets (api.docs)
         openapi_url="/openapi.json",
         redoc_url=None,
     )
@@ -157,6 +158,7 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     for router in _routers():
         app.include_router(router)
+    install_docs(app)
 
     health = HealthCheck(ctx.db)
 
