@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     maintenance_interval_seconds: float = 30.0
     recovery_min_age_seconds: float = 300.0
 
+    # The CBA rate feed (sales.cba): the CBA's exchange-rate web service; unset: off, except in production
+    # (the CBA's public address); "off": off everywhere. Fetched at start and every cba_fetch_hours on
+    # business days. A foreign-currency sale refuses a rate more business days old than rates_max_age_days
+    # (0: no limit).
+    cba_url: str | None = None
+    cba_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    cba_fetch_hours: float = Field(default=4.0, ge=0.05, le=24)
+    rates_max_age_days: int = Field(default=2, ge=0, le=365)
+
     # Encryption of register signing keys at rest.
     master_key: SecretStr = SecretStr(DEV_MASTER_KEY)
 

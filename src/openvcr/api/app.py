@@ -86,8 +86,10 @@ class HealthCheck:
 
 
 def maintenance_pass(ctx: AppContext) -> None:
-    """Settle documents left unsettled (lost answers, crashes), fiscalize deferred ones in order, and release
-    expired Idempotency-Keys."""
+    """Settle documents left unsettled (lost answers, crashes), fiscalize deferred ones in order, release
+    expired Idempotency-Keys, and fetch the CBA's rates when due."""
+    if ctx.rate_feed is not None:
+        ctx.rate_feed.run_due()  # logs its own failures
     try:
         ctx.src.resolve_in_doubt()
     except Exception:  # SRC unreachable: settle what is already known, try the rest next time
@@ -99,6 +101,8 @@ def maintenance_pass(ctx: AppContext) -> None:
 
 
 def _maintenance_loop(ctx: AppContext, stop: threading.Event) -> None:
+    if ctx.rate_feed is not None:  # at start-up: the rates are current before the first pass
+        ctx.rate_feed.run_due()
     while not stop.wait(ctx.settings.maintenance_interval_seconds):
         try:
             maintenance_pass(ctx)
@@ -139,6 +143,8 @@ def create_app(
         finally:
             stop.set()
             ctx.authenticator.close()
+            if ctx.rate_feed is not None:
+                ctx.rate_feed.close()
             if configure_logs:
                 stop_logging()
 
