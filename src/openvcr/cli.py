@@ -7,6 +7,7 @@ import os
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -32,11 +33,17 @@ app = typer.Typer(
 
 
 def settings_for(database: str | None = None, **overrides: Any) -> Settings:
-    """The environment's settings with command-line overrides applied."""
+    """The environment's settings with command-line overrides applied; a configuration the settings refuse
+    is a one-line error and exit status 2."""
     updates = {k: v for k, v in overrides.items() if v is not None}
     if database:
         updates["database_url"] = database
-    base = get_settings()
+    try:
+        base = get_settings()
+    except ValidationError as exc:
+        reasons = "; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())
+        err_console.print(f"[red]configuration refused: {reasons}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
     return base.model_copy(update=updates) if updates else base
 
 
@@ -58,6 +65,17 @@ def _init(settings: Settings, production: Any = None, *, demo: bool = True) -> A
     try:
         src = SrcService(db, build_gateway(settings), settings)
         return initialize(db, settings, src, production=production, demo=demo)
+    finally:
+        db.dispose()
+
+
+def _has_register(settings: Settings) -> bool:
+    from openvcr.registers.repository import first_register_id
+
+    db = _open(settings)
+    try:
+        with db.read() as conn:
+            return first_register_id(conn) is not None
     finally:
         db.dispose()
 
@@ -104,6 +122,13 @@ def init(
             raise typer.Exit(2)
         registration = ProductionRegistration(tin, taxpayer, crn, sn, address)
     settings = settings_for(database, src_mode="remote" if production else None)
+    if settings.environment == "production" and registration is None:
+        err_console.print(
+            "[red]OPENVCR_ENVIRONMENT is production: a sandbox register is never created there; "
+            "use --production --tin --taxpayer --crn --sn[/red]",
+            highlight=False,
+        )
+        raise typer.Exit(2)
     result = _init(settings, registration, demo=demo)
     if as_json:
         typer.echo(json.dumps(_init_payload(result), ensure_ascii=False))
@@ -146,14 +171,24 @@ def serve(
         public_url=public_url
         or (base.public_url if base.public_url != DEFAULT_PUBLIC_URL else f"http://{host}:{port}"),
     )
+    vsdc_port = vsdc_port or settings.vsdc_port
+    problems = settings.production_problems(vsdc=vsdc_port is not None)
+    if problems:
+        for problem in problems:
+            err_console.print(f"[red]production: {problem}[/red]", highlight=False)
+        err_console.print("Refusing to serve. See docs/deployment.md.", highlight=False)
+        raise typer.Exit(2)
     os.environ["OPENVCR_DATABASE_URL"] = settings.database_url  # for worker processes
     os.environ["OPENVCR_PUBLIC_URL"] = settings.public_url
-    result = _init(settings)
-    if result.created:
-        _print_init(result)
+    if settings.environment == "production" and not _has_register(settings):
+        # production never creates a sandbox register: the operator registers a real one
+        console.print("No register yet: create one with `openvcr init --production --tin … --crn … --sn …`.")
+    else:
+        result = _init(settings)
+        if result.created:
+            _print_init(result)
     console.print(f"API:  http://{host}:{port}/api/v1   docs: http://{host}:{port}/docs")
     vsdc_process = None
-    vsdc_port = vsdc_port or settings.vsdc_port
     if vsdc_port is not None:
         vsdc_process = _start_vsdc(settings, vsdc_port, vsdc_context, host)
     try:

@@ -95,6 +95,26 @@ class Settings(BaseSettings):
             raise ValueError("OPENVCR_MASTER_KEY must be set to a secret value in production")
         return self
 
+    def production_problems(self, *, vsdc: bool) -> list[str]:
+        """Why this configuration must not serve in production (empty outside production, or when fine):
+        a simulator standing in for the tax authority or aTAX, or a development secret. ``vsdc``: the V-SDC
+        listener is to be served."""
+        if self.environment != "production":
+            return []
+        problems = []
+        if self.src_mode == "sandbox":
+            problems.append(
+                "OPENVCR_SRC_MODE is 'sandbox' (the SRC simulator): set OPENVCR_SRC_MODE=remote with the SRC's "
+                "OPENVCR_SRC_URL and the register's certificate"
+            )
+        if vsdc and not self.atax_url:
+            problems.append(
+                "the V-SDC is enabled but OPENVCR_ATAX_URL is not set (invoices would go to the aTAX simulator)"
+            )
+        if self.master_key.get_secret_value() == DEV_MASTER_KEY:
+            problems.append("OPENVCR_MASTER_KEY is the development value: set a secret of your own")
+        return problems
+
     def beside_database(self, suffix: str) -> Path:
         """A path next to the SQLite database file (``openvcr.db`` → ``openvcr.db.<suffix>``), or under
         ``./openvcr-data/`` when the database is not a SQLite file."""
