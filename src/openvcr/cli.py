@@ -187,11 +187,16 @@ def serve(
         result = _init(settings)
         if result.created:
             _print_init(result)
+    busy = [p for p in (port, vsdc_port) if p is not None and not _port_free(host, p)]
+    if busy:
+        err_console.print(f"[red]port {busy[0]} on {host} is in use: cannot serve[/red]", highlight=False)
+        raise typer.Exit(EXIT_CANNOT_START)
     console.print(f"API:  http://{host}:{port}/api/v1   docs: http://{host}:{port}/docs")
     vsdc_process = None
-    if vsdc_port is not None:
-        vsdc_process = _start_vsdc(settings, vsdc_port, vsdc_context, host)
+    _exit_on_signals()
     try:
+        if vsdc_port is not None:
+            vsdc_process = _start_vsdc(settings, vsdc_port, vsdc_context, host)
         uvicorn.run(
             "openvcr.api.app:create_app_from_environment",
             factory=True,
@@ -206,11 +211,54 @@ def serve(
         )
     finally:
         if vsdc_process is not None:
-            vsdc_process.terminate()
+            _stop_process(vsdc_process, timeout=GRACEFUL_SECONDS)
+
+
+EXIT_CANNOT_START = 4  # a port in use, a listener that did not start
+GRACEFUL_SECONDS = 10.0
+
+
+def _port_free(host: str, port: int) -> bool:
+    """Whether ``host:port`` can be bound now (with SO_REUSEADDR, as the servers bind)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _exit_on_signals() -> None:
+    """SIGTERM and SIGINT end ``serve`` with ``SystemExit`` (so that its ``finally`` stops what it started).
+    uvicorn handles them while it serves, shuts down gracefully, then raises the signal again: it lands here."""
+    import signal
+
+    def leave(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum if signum != signal.SIGINT else 0)
+
+    signal.signal(signal.SIGTERM, leave)
+    signal.signal(signal.SIGINT, leave)
+
+
+def _stop_process(process: Any, *, timeout: float) -> None:
+    """Terminate a child process; kill it if it has not ended within ``timeout`` seconds."""
+    if process.is_alive():
+        process.terminate()
+        process.join(timeout)
+    if process.is_alive():
+        process.kill()
+        process.join(5)
 
 
 def _start_vsdc(settings: Settings, port: int, context: str, host: str) -> Any:
+    """Start the V-SDC listener process and wait until it accepts connections; a listener that exits first
+    (a port taken meanwhile, a broken CA) ends ``serve`` with ``EXIT_CANNOT_START``."""
     import multiprocessing
+    import time
 
     from openvcr.vsdc.listener import run_vsdc_listener
 
@@ -221,8 +269,36 @@ def _start_vsdc(settings: Settings, port: int, context: str, host: str) -> Any:
         daemon=True,
     )
     process.start()
+    target = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
+    deadline = time.monotonic() + 60
+    try:
+        _wait_listening(process, target, port, deadline)
+    except BaseException:  # a signal while waiting, or the listener did not start: leave nothing behind
+        _stop_process(process, timeout=5)
+        raise
     console.print(f"V-SDC: https://{host}:{port}{context}/merchant/invoice (mutual TLS)")
     return process
+
+
+def _wait_listening(process: Any, target: str, port: int, deadline: float) -> None:
+    import socket
+    import time
+
+    while True:
+        if not process.is_alive():
+            err_console.print(
+                f"[red]the V-SDC listener on port {port} did not start (exit {process.exitcode})[/red]",
+                highlight=False,
+            )
+            raise typer.Exit(EXIT_CANNOT_START)
+        try:
+            socket.create_connection((target, port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                err_console.print(f"[red]the V-SDC listener on port {port} did not start in time[/red]")
+                raise typer.Exit(EXIT_CANNOT_START) from None
+            time.sleep(0.1)
 
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
