@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from openvcr.commands import EXIT_CANNOT_START, EXIT_USAGE, existing_database
 from openvcr.config import Settings, get_settings
 
 DEFAULT_PUBLIC_URL = Settings.model_fields["public_url"].default
@@ -43,7 +44,7 @@ def settings_for(database: str | None = None, **overrides: Any) -> Settings:
     except ValidationError as exc:
         reasons = "; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())
         err_console.print(f"[red]configuration refused: {reasons}[/red]", highlight=False)
-        raise typer.Exit(2) from exc
+        raise typer.Exit(EXIT_USAGE) from exc
     return base.model_copy(update=updates) if updates else base
 
 
@@ -152,9 +153,13 @@ def _print_init(result: Any) -> None:
 @app.command()
 def serve(
     database: DatabaseOption = None,
-    host: Annotated[str | None, typer.Option(help="Interface to listen on [default: 127.0.0.1].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port of the HTTP API [default: 8000].")] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: 1].")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on (OPENVCR_HOST).", show_default="127.0.0.1")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port of the HTTP API (OPENVCR_PORT).", show_default="8000")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (OPENVCR_WORKERS).", show_default="1")
+    ] = None,
     public_url: Annotated[str | None, typer.Option(help="Public base URL used in receipt links and QR codes.")] = None,
     vsdc_port: Annotated[int | None, typer.Option(help="Also serve the V-SDC API (mutual TLS) on this port.")] = None,
     vsdc_context: Annotated[str, typer.Option(help="Path prefix of the V-SDC API.")] = "",
@@ -214,7 +219,6 @@ def serve(
             _stop_process(vsdc_process, timeout=GRACEFUL_SECONDS)
 
 
-EXIT_CANNOT_START = 4  # a port in use, a listener that did not start
 GRACEFUL_SECONDS = 10.0
 
 
@@ -331,10 +335,10 @@ def _key_json(info: Any) -> dict[str, Any]:
         "registerId": info.register_id,
         "scopes": list(info.scopes),
         **({"key": info.key} if hasattr(info, "key") else {}),
+        **({"name": info.name} if hasattr(info, "name") else {}),
         **{
-            field: getattr(info, attr)
+            field: _iso_time(getattr(info, attr))
             for field, attr in (
-                ("name", "name"),
                 ("createdAt", "created_at"),
                 ("lastUsedAt", "last_used_at"),
                 ("expiresAt", "expires_at"),
@@ -346,7 +350,7 @@ def _key_json(info: Any) -> dict[str, Any]:
 
 
 def _run_keys(database: str | None, action: Any) -> Any:
-    db = _open(settings_for(database))
+    db = existing_database(settings_for(database).database_url)
     try:
         with db.write() as conn:
             return action(conn)
@@ -399,13 +403,31 @@ def keys_list(
     if as_json:
         typer.echo(json.dumps([_key_json(i) for i in infos]))
         return
-    table = Table("id", "prefix", "register", "scopes", "last used", "expires", "revoked")
+    table = Table("id", "name", "prefix", "register", "scopes", "created", "last used", "expires", "revoked")
     for i in infos:
         table.add_row(
-            str(i.id), i.prefix, str(i.register_id), " ".join(i.scopes), str(i.last_used_at or ""),
-            str(i.expires_at or ""), str(i.revoked_at or ""),
+            str(i.id), i.name or "", i.prefix, str(i.register_id), " ".join(i.scopes), _local_time(i.created_at),
+            _local_time(i.last_used_at) or "never", _local_time(i.expires_at), _local_time(i.revoked_at),
         )  # fmt: skip
     console.print(table)
+
+
+def _local_time(epoch_ms: int | None) -> str:
+    """Epoch milliseconds as ``YYYY-MM-DD HH:MM`` in the machine's local time ("" for none)."""
+    from datetime import datetime
+
+    if epoch_ms is None:
+        return ""
+    return datetime.fromtimestamp(epoch_ms / 1000).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _iso_time(epoch_ms: int | None) -> str | None:
+    """Epoch milliseconds as an ISO 8601 UTC time, for ``--json``."""
+    from datetime import UTC, datetime
+
+    if epoch_ms is None:
+        return None
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @keys_app.command("rotate")

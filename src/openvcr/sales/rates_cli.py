@@ -22,6 +22,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from openvcr.commands import existing_database
 from openvcr.config import get_settings
 from openvcr.core.errors import OpenVCRError
 from openvcr.sales.cba import DEFAULT_CBA_URL, CbaClient, CbaError, cba_url, fetch_into
@@ -34,7 +35,6 @@ from openvcr.sales.rates import (
     store_rates,
     yerevan_today,
 )
-from openvcr.store import migrate
 from openvcr.store.db import Database
 
 console = Console()
@@ -51,9 +51,7 @@ rates_app = typer.Typer(help="CBA exchange rates for foreign-currency sales.", n
 
 def _open(database: str | None) -> Database:
     settings = get_settings()
-    db = Database(database or settings.database_url)
-    migrate.upgrade(db)
-    return db
+    return existing_database(database or settings.database_url)
 
 
 def _refuse(message: str) -> typer.Exit:
@@ -99,8 +97,8 @@ def rates_set(
         str | None,
         typer.Option(
             "--date",
-            help="The CBA publication date, YYYY-MM-DD [default: the previous business day in Yerevan, "
-            "the publication a sale made today uses].",
+            help="The CBA publication date, YYYY-MM-DD.",
+            show_default="the previous business day in Yerevan, the publication a sale made today uses",
         ),
     ] = None,
     amount: Annotated[str, typer.Option("--amount", help="Units of the currency the rate is for.")] = "1",
@@ -172,11 +170,12 @@ def rates_show(
 @rates_app.command("fetch")
 def rates_fetch(
     rate_date: Annotated[
-        str | None, typer.Option("--date", help="The publication of this date, YYYY-MM-DD [default: the latest].")
+        str | None,
+        typer.Option("--date", help="The publication of this date, YYYY-MM-DD.", show_default="the latest"),
     ] = None,
     url: Annotated[
         str | None,
-        typer.Option("--url", help=f"The CBA web service [default: OPENVCR_CBA_URL, else {DEFAULT_CBA_URL}]."),
+        typer.Option("--url", help="The CBA web service.", show_default=f"OPENVCR_CBA_URL, else {DEFAULT_CBA_URL}"),
     ] = None,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
