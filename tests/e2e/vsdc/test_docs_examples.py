@@ -42,7 +42,8 @@ import httpx
 import pytest
 
 import openvcr
-from openvcr.vsdc.schemas import MAX_BODY_BYTES
+from openvcr.vsdc.errors import VsdcRejected
+from openvcr.vsdc.schemas import MAX_BODY_BYTES, validate
 from tests.e2e.server import free_port, openvcr_env, wait_healthy
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "vsdc.md"
@@ -305,3 +306,50 @@ def test_every_example_of_the_page_is_what_a_fresh_v_sdc_answers(tmp_path: Path)
             assert_matches(documented, status, content)
             checked.append(documented.name)
     assert len(checked) == sum(1 for b in blocks if b.what == "response")
+
+
+LINE = {"quantity": 1, "base": 1, "code": "A", "total": 1}
+PROBLEMS: dict[str, dict[str, Any]] = {
+    "TIN is missing": {"tin": None},
+    "Journal is missing": {"journal": None},
+    "Line 1 code is missing": {"lines": [{"quantity": 1, "base": 1, "total": 1}]},
+    "line 1 quantity is missing": {"lines": [{"base": 1, "code": "A", "total": 1}]},
+    "ino is longer than 15 characters": {"ino": "x" * 16},
+    "line 1 ean is shorter than 8 characters": {"lines": [{**LINE, "ean": "1234567"}]},
+    "date must be formatted yyyy-MM-dd HH:mm:ss Z, e.g. 2014-12-31 21:07:36 -0400": {"date": "2026-12-07"},
+    "itype must be one of Normal, Pro Forma, Training": {"itype": "Invoice"},
+    "ttype must be one of Sale, Refund": {"ttype": "Return"},
+    "line 1 code must be one of A, B, C, D": {"lines": [{**LINE, "code": "E"}]},
+    "mb must be a number": {"mb": "ten"},
+    "mb must be at least 0": {"mb": -1},
+    "line 1 quantity must be greater than 0": {"lines": [{**LINE, "quantity": 0}]},
+    "mb has more than 2 decimals": {"mb": "1.001"},
+    "mr has more than 6 decimals": {"mr": "18.0000001"},
+    "line 1 quantity has more than 3 decimals": {"lines": [{**LINE, "quantity": "1.0001"}]},
+    "mr must be at most 100": {"mr": 101},
+    "TIN must be a text": {"tin": ["123456789"]},
+    "lines must be a list": {"lines": "none"},
+    "line 1 must be an object": {"lines": ["none"]},
+    "lines has more than 1000 entries": {"lines": [LINE] * 1001},
+}
+
+
+def documented_problems() -> list[str]:
+    """The messages in the page's table of field problems (second column, in backticks)."""
+    text = DOC.read_text()
+    start = text.index("Each kind of problem has its own message:")
+    table = text[start : text.index("\n\n#", start)]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| problem")]
+    return [message for row in rows for message in re.findall(r"`([^`]+)`", row.split(" | ")[1])]
+
+
+def test_the_pages_table_of_field_problems_lists_what_the_validation_says() -> None:
+    assert sorted(documented_problems()) == sorted(PROBLEMS)
+    base = {"tin": "123456789", "mcr": "777777777", "date": "2026-12-07 14:05:00 +0400", "itype": "Normal",
+            "ttype": "Sale", "ino": "1001", "journal": "$$numberRecu$$", "lines": [LINE]}  # fmt: skip
+    validate(base)  # valid as it is
+    for message, changes in PROBLEMS.items():
+        fields = {k: v for k, v in {**base, **changes}.items() if v is not None}
+        with pytest.raises(VsdcRejected) as refused:
+            validate(fields)
+        assert message in refused.value.body["errors"], (message, refused.value.body)
