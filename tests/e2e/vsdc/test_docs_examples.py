@@ -1,7 +1,7 @@
 """docs/vsdc.md keeps its word: its set-up, curl command and examples are replayed against a live
 ``openvcr serve --vsdc-port`` over real mutual TLS.
 
-The page marks what is replayed with an HTML comment right before a fenced block:
+The page marks what is replayed with an HTML comment, on a line of its own, right before a fenced block:
 
 - ``<!-- vsdc-doc setup -->`` and ``<!-- vsdc-doc command -->``: ``openvcr …`` lines, run in an empty working
   directory (``serve`` in the background, on free ports instead of 8000 and 8443);
@@ -52,11 +52,12 @@ VARYING = ("signingDate", "internalData", "signature")
 SHORTENED = ("internalData", "signature")  # the page may cut these to a prefix followed by "…"
 DATE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}")
 BLOCK = re.compile(
-    r"<!-- vsdc-doc (?P<what>setup|command|request|curl|response|replay)"
+    r"^<!-- vsdc-doc (?P<what>setup|command|request|curl|response|replay)"
     r"(?: (?P<name>[\w-]+))?(?: (?P<status>\d{3}))? -->"
     r"\n(?:```(?P<lang>\w+)\n(?P<body>.*?)\n```)?",
-    re.DOTALL,
+    re.DOTALL | re.MULTILINE,
 )
+MARKER = re.compile(r"^<!-- vsdc-doc ", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def doc_blocks(text: str) -> list[Block]:
         Block(m["what"], m["name"], int(m["status"]) if m["status"] else None, m["lang"], m["body"] or "")
         for m in BLOCK.finditer(text)
     ]
-    assert text.count("<!-- vsdc-doc ") == len(found), "a vsdc-doc marker is not followed by a fenced block"
+    assert len(MARKER.findall(text)) == len(found), "a vsdc-doc marker is misspelt or not followed by its block"
     return found
 
 
