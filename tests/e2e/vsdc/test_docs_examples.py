@@ -14,7 +14,8 @@ The page marks what is replayed with an HTML comment, on a line of its own, righ
 
 Blocks are replayed in the page's order, as the page says. A documented answer must equal the real one,
 except for the values that change on every run (``signingDate``, ``internalData``, ``signature``), which are
-compared by shape, in their fields, in the journal and in the verification URL.
+compared by shape, in their fields, in the journal and in the verification URL. Error bodies, which the page
+shows as sent, must match byte for byte.
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ def comparable(answer: dict[str, Any]) -> dict[str, Any]:
 def assert_matches(documented: Block, status: int, content: bytes) -> None:
     assert documented.status is not None and documented.lang is not None
     assert status == documented.status, f"{documented.name}: HTTP {status}: {content!r}"
+    if status != 200:  # the page shows error bodies byte for byte
+        assert content == documented.body.encode(), documented.name
     actual = parse_answer(content, documented.lang)
     expected = parse_answer(documented.body, documented.lang)
     assert comparable(actual) == comparable(expected), documented.name
