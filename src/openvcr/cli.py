@@ -162,7 +162,9 @@ def serve(
     ] = None,
     public_url: Annotated[str | None, typer.Option(help="Public base URL used in receipt links and QR codes.")] = None,
     vsdc_port: Annotated[int | None, typer.Option(help="Also serve the V-SDC API (mutual TLS) on this port.")] = None,
-    vsdc_context: Annotated[str, typer.Option(help="Path prefix of the V-SDC API.")] = "",
+    vsdc_context: Annotated[
+        str | None, typer.Option(help="Path prefix of the V-SDC API (OPENVCR_VSDC_CONTEXT).", show_default="none")
+    ] = None,
 ) -> None:
     """Run the service: migrate, initialize an empty database (printing its key once), then serve HTTP."""
     import uvicorn
@@ -201,7 +203,8 @@ def serve(
     _exit_on_signals()
     try:
         if vsdc_port is not None:
-            vsdc_process = _start_vsdc(settings, vsdc_port, vsdc_context, host)
+            context = settings.vsdc_context if vsdc_context is None else vsdc_context
+            vsdc_process = _start_vsdc(settings, vsdc_port, context, host)
         uvicorn.run(
             "openvcr.api.app:create_app_from_environment",
             factory=True,
@@ -280,7 +283,8 @@ def _start_vsdc(settings: Settings, port: int, context: str, host: str) -> Any:
     except BaseException:  # a signal while waiting, or the listener did not start: leave nothing behind
         _stop_process(process, timeout=5)
         raise
-    console.print(f"V-SDC: https://{host}:{port}{context}/merchant/invoice (mutual TLS)")
+    prefix = "/" + context.strip("/") if context.strip("/") else ""
+    console.print(f"V-SDC: https://{host}:{port}{prefix}/merchant/invoice (mutual TLS)")
     return process
 
 

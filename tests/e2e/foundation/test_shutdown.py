@@ -101,3 +101,24 @@ def test_a_port_in_use_is_a_start_up_error(tmp_path: Path, which: str) -> None:
     assert code == EXIT_CANNOT_START, output
     assert f"port {port if which == 'api' else vsdc_port} on 127.0.0.1 is in use" in output
     assert _session_members(process.pid) == []
+
+
+@pytest.mark.parametrize(
+    ("option", "variable"), [(["--vsdc-context", "pos"], {}), ([], {"OPENVCR_VSDC_CONTEXT": "/pos/"})]
+)
+def test_the_v_sdc_address_printed_has_its_context(tmp_path: Path, option: list[str], variable: dict[str, str]) -> None:
+    port, vsdc_port = free_port(), free_port()
+    env = openvcr_env(tmp_path / "sandbox", **variable)
+    log = open(tmp_path / "serve.log", "w+")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [sys.executable, "-m", "openvcr", "serve", "--database", f"sqlite:///{tmp_path / 'c.db'}", "--port", str(port),
+         "--vsdc-port", str(vsdc_port), *option],
+        env=env, stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()
+    assert f"V-SDC: https://127.0.0.1:{vsdc_port}/pos/merchant/invoice" in (tmp_path / "serve.log").read_text()
