@@ -137,7 +137,7 @@ class Settings:
 
 def network_error(exc: httpx.TransportError, call: Call[Any]) -> NetworkError:
     reason = type(exc).__name__ + (f": {exc}" if str(exc) else "")
-    return NetworkError(reason, method=call.method, url=call.path, reached_server=not isinstance(exc, _NEVER_SENT))
+    return NetworkError(reason, method=call.method, path=call.path, reached_server=not isinstance(exc, _NEVER_SENT))
 
 
 def _decode(response: httpx.Response) -> Any:

@@ -33,15 +33,15 @@ class NetworkError(OpenVCRClientError):
     """No HTTP answer. ``reached_server`` is False when the request certainly never left (connect failed);
     otherwise the server may have acted on it — repeat a fiscal call only with the same idempotency key."""
 
-    def __init__(self, message: str, *, method: str, url: str, reached_server: bool) -> None:
+    def __init__(self, message: str, *, method: str, path: str, reached_server: bool) -> None:
         super().__init__(message)
         self.message = message
         self.method = method
-        self.url = url
+        self.path = path
         self.reached_server = reached_server
 
     def __str__(self) -> str:
-        return f"{self.message} ({self.method} {self.url})"
+        return f"{self.message} ({self.method} {self.path})"
 
 
 class UnexpectedResponseError(OpenVCRClientError):
