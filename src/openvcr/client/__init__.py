@@ -3,14 +3,16 @@
 ::
 
     from decimal import Decimal
-    from openvcr.client import AutoSettle, CashierRef, Client, OfferRef, SaleCreate, SaleItem, idempotency_key_for
+    from openvcr.client import (
+        AutoSettle, CashierRef, Client, DepartmentRef, OfferRef, SaleCreate, SaleItem, idempotency_key_for,
+    )
 
     with Client("https://vcr.example.am", api_key) as vcr:
         sale = vcr.create_sale(
             SaleCreate(
                 cashier=CashierRef(id=1),
-                items=[SaleItem(offer=OfferRef(external_id="SKU-001"), quantity=Decimal(1), price=Decimal("20000"),
-                                unit="pc")],
+                items=[SaleItem(offer=OfferRef(external_id="SKU-001"), department=DepartmentRef(id=1),
+                                quantity=Decimal(1), price=Decimal("20000"), unit="pc")],
                 auto_settle=AutoSettle(tender="nonCash"),
             ),
             idempotency_key=idempotency_key_for("order-1042"),

@@ -12,7 +12,7 @@ Rules:
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
@@ -40,6 +40,8 @@ FiscalStatus = Literal["pending", "sent", "completed", "in_doubt", "deferred", "
 PrepaymentState = Literal["open", "consumed", "refunded"]
 PrepaymentStateFilter = Literal["open", "consumed", "refunded", "all"]
 DocumentType = Literal["sale", "saleRefund", "prepayment", "prepaymentRefund"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _decimal(value: Any) -> Decimal:
@@ -363,8 +365,7 @@ class Receipt(_Response):
     @property
     def issued_at(self) -> datetime:
         """``time`` as an aware UTC ``datetime``."""
-        millis = int(self.time)
-        return datetime.fromtimestamp(millis // 1000, tz=UTC).replace(microsecond=(millis % 1000) * 1000)
+        return _EPOCH + timedelta(milliseconds=int(self.time))
 
 
 class CashierBrief(_Response):

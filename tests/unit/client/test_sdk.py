@@ -10,6 +10,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -330,3 +331,12 @@ def test_the_async_client_hides_the_key_too() -> None:
             return repr(vcr)
 
     assert asyncio.run(shown()) == "AsyncClient(base_url='http://vcr.test/api/v1', api_key=<hidden>)"
+
+
+def test_receipt_time_stays_the_contracts_digits_and_reads_as_an_aware_datetime() -> None:
+    receipt = sdk.Receipt.model_validate(
+        {"srcId": 1, "time": "1796642768668", "tin": "40361207", "fiscal": None, "sn": "8327456E",
+         "address": None, "total": 999.99, "taxpayer": "T", "change": 0}
+    )  # fmt: skip
+    assert receipt.time == "1796642768668"
+    assert receipt.issued_at == datetime(2026, 12, 7, 11, 26, 8, 668000, tzinfo=UTC)
