@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import os
 import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -80,12 +80,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     database = f"sqlite:///{tmp / 'sdk.db'}"
     env = openvcr_env(tmp / "sandbox")
     init = init_json(database, env)
-    rate_date = (datetime.now(UTC) - timedelta(days=3)).date().isoformat()
-    done = run_cli(["rates", "set", "USD", "387.50", "--date", rate_date, "--database", database], env)
+    done = run_cli(["rates", "set", "USD", "387.50", "--json", "--database", database], env)
     assert done.returncode == 0, done.stderr
+    rate_date = str(json.loads(done.stdout)["rateDate"])  # the previous business day in Yerevan
     keys = run_cli(["keys", "create", "--database", database, "--scope", "catalog:read", "--json"], env)
     assert keys.returncode == 0, keys.stderr
-    read_only = keys.stdout.split('"key": "')[1].split('"')[0]
+    read_only = str(json.loads(keys.stdout)["key"])
     with serve(database, env) as (base, _process):
         yield Server(base, init["apiKey"], read_only, init["crn"], init["cashier"]["deskId"], rate_date)
 
