@@ -340,3 +340,15 @@ def test_receipt_time_stays_the_contracts_digits_and_reads_as_an_aware_datetime(
     )  # fmt: skip
     assert receipt.time == "1796642768668"
     assert receipt.issued_at == datetime(2026, 12, 7, 11, 26, 8, 668000, tzinfo=UTC)
+
+
+def test_every_call_has_a_timeout_by_default_and_the_base_url_gains_the_api_prefix() -> None:
+    with Client("http://vcr.test/", KEY) as vcr:
+        assert vcr._http.timeout == httpx.Timeout(30.0, connect=5.0)
+        assert vcr.base_url == "http://vcr.test/api/v1"
+    with Client("http://vcr.test/api/v1", KEY, timeout=None) as vcr:  # None is the default, never "no timeout"
+        assert vcr._http.timeout == httpx.Timeout(30.0, connect=5.0) and vcr.base_url == "http://vcr.test/api/v1"
+    with Client("http://vcr.test", KEY, timeout=3) as vcr:
+        assert vcr._http.timeout == httpx.Timeout(3)
+    with pytest.raises(ValueError, match="api_key"):
+        Client("http://vcr.test", "")
