@@ -55,7 +55,7 @@ def _open(database: str | None) -> Database:
 
 
 def _refuse(message: str) -> typer.Exit:
-    err_console.print(f"[red]{message}[/red]", highlight=False)
+    err_console.print(f"[red]{message}[/red]", highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
