@@ -45,6 +45,10 @@ class PrepaymentCreated(OutModel):
     crn: str | None
     receipt_id: int
     fiscal: str | None
+    receipt_url: str | None = Field(
+        description="The public receipt page (absolute: {OPENVCR_PUBLIC_URL}/{locale}/r/{crn}/{urlId}); null "
+        "while the document has no receipt"
+    )
 
 
 class PrepaymentRefundOut(OutModel):
@@ -111,6 +115,10 @@ class PrepaymentRefundCreated(OutModel):
     crn: str | None
     receipt_id: int
     fiscal: str | None
+    receipt_url: str | None = Field(
+        description="The public receipt page (absolute: {OPENVCR_PUBLIC_URL}/{locale}/r/{crn}/{urlId}); null "
+        "while the document has no receipt"
+    )
 
 
 class PrepaymentRefundStatus(OutModel):

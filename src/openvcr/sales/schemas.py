@@ -142,6 +142,10 @@ class SaleCreated(OutModel):
     crn: str
     src_receipt_id: int
     fiscal: str
+    receipt_url: str | None = Field(
+        description="The public receipt page (absolute: {OPENVCR_PUBLIC_URL}/{locale}/r/{crn}/{urlId}); null "
+        "while the document has no receipt"
+    )
 
 
 class RefundItemOut(OutModel):
@@ -226,6 +230,10 @@ class SaleRefundCreated(OutModel):
     crn: str | None
     receipt_id: int
     fiscal: str | None
+    receipt_url: str | None = Field(
+        description="The public receipt page (absolute: {OPENVCR_PUBLIC_URL}/{locale}/r/{crn}/{urlId}); null "
+        "while the document has no receipt"
+    )
 
 
 class SaleRefundStatus(OutModel):
