@@ -53,7 +53,7 @@ def test_prepayment_use_balance_refund_and_states(api: Api) -> None:
 
     info = detail(api, pid)
     assert set(info) == {"id", "createdAt", "buyerTin", "cashAmount", "nonCashAmount", "receipt", "refund",
-                         "cashier", "remaining", "state", "fiscalStatus"}  # fmt: skip
+                         "cashier", "remaining", "state", "fiscalStatus", "receiptUrl"}  # fmt: skip
     assert TS.match(info["createdAt"]) and info["buyerTin"] is None
     assert (info["cashAmount"], info["nonCashAmount"], info["remaining"], info["state"]) == (10000, 5000, 15000, "open")
     assert info["receipt"]["srcId"] == created["receiptId"] and info["receipt"]["total"] == 15000
