@@ -135,11 +135,6 @@ class ReceiptDocument:
     refund_of_url_id: str | None = None  # the refunded document's urlId
     refunds: tuple[LinkedReceipt, ...] = ()  # a sale's or prepayment's completed refunds
 
-    @property
-    def crn(self) -> str | None:
-        crn = self.receipt.get("crn")
-        return None if crn is None else str(crn)
-
 
 def _dec(value: Any) -> Decimal:
     return Decimal(str(value))
