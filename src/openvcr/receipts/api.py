@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Path, Query
 from starlette.responses import HTMLResponse
 
 from openvcr.api.context import AppContext, get_context
@@ -69,7 +69,12 @@ def receipt_page(
     summary="The public receipt page by the register's CRN and the urlId or SRC receipt number",
     responses=NOT_FOUND,
 )
-def localized_receipt_page(locale: str, crn: str, receipt: str, ctx: Ctx) -> HTMLResponse:
+def localized_receipt_page(
+    locale: Annotated[str, Path(description="hy, ru or en (another value: hy)")],
+    crn: Annotated[str, Path(description="The CRN of the document's register")],
+    receipt: Annotated[str, Path(description="The document's urlId, or its SRC receipt number")],
+    ctx: Ctx,
+) -> HTMLResponse:
     language = language_of(locale)
     with ctx.db.read() as conn:
         url_id = find_by_crn(conn, crn, receipt)
