@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck unit integration e2e bench clean install
+.PHONY: serve test lint typecheck unit integration e2e browser chromium bench clean install
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -33,7 +33,15 @@ integration: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/pytest tests/e2e -q
 
-test: lint typecheck
+# Browser tests drive Debian's chromium (never a downloaded one); as root it is installed when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (test "$$(id -u)" = 0 && apt-get update -qq && apt-get install -y -qq chromium) \
+		|| echo "chromium is not installed: browser tests skip (and fail under CI=true)"
+
+browser: $(STAMP) chromium
+	$(BIN)/pytest tests/browser -q
+
+test: lint typecheck chromium
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

@@ -18,6 +18,8 @@ Rules:
 - A failure while recording a registered document (after SRC answered) is a 502 with ``mayResubmit: false``:
   the document stays ``sent`` and recovery completes it from SRC's stored answer.
 - Recovery, resume and drop exist once, here, for every kind; a kind plugs in through ``DocumentKind``.
+- The stored response of a completed document carries ``receiptUrl``, its public receipt page under
+  ``Settings.public_url`` (``receipt_url``): it is part of the response a replay repeats byte for byte.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, Table
@@ -75,8 +78,8 @@ class DocumentKind(Protocol):
         """Undo the draft's effects (holds, reserved quantities) of a document SRC never registered."""
         ...
 
-    def created(self, conn: Connection, document: Document, detail_id: int) -> BaseModel:
-        """The POST response of the completed document."""
+    def created(self, conn: Connection, document: Document, detail_id: int, receipt_url: str | None) -> BaseModel:
+        """The POST response of the completed document (``receipt_url``: its public receipt page)."""
         ...
 
 
@@ -98,9 +101,26 @@ def receipt_json(receipt: Receipt) -> dict[str, Any]:
     }
 
 
-def created_fields(document: Document) -> dict[str, Any]:
-    """``urlId``, ``crn``, ``receiptId`` and ``fiscal`` of a completed document: the POST response of a refund or
-    prepayment, beside the document's own id field."""
+RECEIPT_LOCALES = ("hy", "ru", "en")
+
+
+def receipt_url(public_url: str, url_id: str, receipt: Mapping[str, Any] | None, language: str | None) -> str | None:
+    """The absolute address of a document's public receipt page, ``{public_url}/{locale}/r/{crn}/{urlId}`` (the
+    contract's public link shape; ``locale``: the receipt language the buyer asked for, else ``hy``), or None
+    while the document has no receipt (not fiscalized yet)."""
+    if not receipt:
+        return None
+    base = public_url.rstrip("/")
+    crn = receipt.get("crn")
+    if not crn:
+        return f"{base}/r/{quote(url_id, safe='')}"
+    locale = language if language in RECEIPT_LOCALES else RECEIPT_LOCALES[0]
+    return f"{base}/{locale}/r/{quote(str(crn), safe='')}/{quote(url_id, safe='')}"
+
+
+def created_fields(document: Document, receipt_url: str | None) -> dict[str, Any]:
+    """``urlId``, ``crn``, ``receiptId``, ``fiscal`` and ``receiptUrl`` of a completed document: the POST response
+    of a refund or prepayment, beside the document's own id field."""
     receipt = document.receipt
     assert receipt is not None
     return {
@@ -108,6 +128,7 @@ def created_fields(document: Document) -> dict[str, Any]:
         "crn": receipt.get("crn"),
         "receipt_id": int(receipt["srcId"]),
         "fiscal": receipt.get("fiscal"),
+        "receipt_url": receipt_url,
     }
 
 
@@ -291,7 +312,8 @@ class DocumentEngine:
                     "language": document.receipt_language or "hy",
                 },
             )
-        body = response_bytes(kind.created(conn, completed, detail_id))
+        url = receipt_url(self.settings.public_url, document.url_id, stored, document.receipt_language)
+        body = response_bytes(kind.created(conn, completed, detail_id, url))
         repo.transition(conn, document, S.COMPLETED, receipt=stored, response=body, error=None)
         return body
 
@@ -503,6 +525,7 @@ __all__ = [
     "created_fields",
     "receipt_json",
     "receipt_out",
+    "receipt_url",
     "response_bytes",
     "src_summary",
 ]

@@ -4,7 +4,7 @@ receipt as answered."""
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import EmailStr, Field, field_validator, model_validator
 
@@ -91,3 +91,12 @@ class CashierBrief(OutModel):
     internal_id: int
     desk_id: str
     name: list[TextEntry]
+
+
+ReceiptUrl = Annotated[
+    str | None,
+    Field(
+        description="The document's public receipt page, absolute: {OPENVCR_PUBLIC_URL}/{locale}/r/{crn}/{urlId} "
+        "(locale: the receipt language the buyer asked for, else hy); null while the document has no receipt"
+    ),
+]

@@ -20,7 +20,7 @@ from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
 from openvcr.api.idempotency import IDEMPOTENCY_DOC, IdempotencyKey, fiscal_response, request_key
 from openvcr.api.routing import OneHopRoute
-from openvcr.documents.engine import receipt_out
+from openvcr.documents.engine import receipt_out, receipt_url
 from openvcr.documents.schemas import CashierBrief, ReceiptOut
 from openvcr.prepayments.models import LedgerEntry
 from openvcr.prepayments.schemas import (
@@ -142,12 +142,14 @@ def get_prepayment(prepayment_id: int, principal: Reader, ctx: Ctx) -> Prepaymen
         cash_amount=prepayment.cash,
         non_cash_amount=prepayment.non_cash,
         receipt=_receipt(view.receipt),
+        receipt_url=receipt_url(ctx.settings.public_url, view.url_id, view.receipt, view.receipt_language),
         refund=None
         if refund is None
         else PrepaymentRefundOut(
             non_cash_amount=refund.refund.non_cash,
             cash_amount=refund.refund.cash,
             receipt=_receipt(refund.receipt),
+            receipt_url=receipt_url(ctx.settings.public_url, refund.url_id, refund.receipt, refund.receipt_language),
         ),
         cashier=CashierBrief(
             internal_id=cashier.id, desk_id=cashier.desk_id, name=entry_list(cashier.id, cashier.name)
@@ -185,4 +187,5 @@ def get_prepayment_refund(refund_id: int, principal: Reader, ctx: Ctx) -> Prepay
         cash_amount=refund.cash,
         non_cash_amount=refund.non_cash,
         receipt=_receipt(view.receipt),
+        receipt_url=receipt_url(ctx.settings.public_url, view.url_id, view.receipt, view.receipt_language),
     )

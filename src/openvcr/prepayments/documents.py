@@ -42,8 +42,10 @@ class PrepaymentKind:
     def drop(self, conn: Connection, document: Document, detail_id: int) -> None:
         """Nothing to undo: a prepayment has no effect before it completes."""
 
-    def created(self, conn: Connection, document: Document, detail_id: int) -> PrepaymentCreated:
-        return PrepaymentCreated(prepayment_id=detail_id, **created_fields(document))
+    def created(
+        self, conn: Connection, document: Document, detail_id: int, receipt_url: str | None
+    ) -> PrepaymentCreated:
+        return PrepaymentCreated(prepayment_id=detail_id, **created_fields(document, receipt_url))
 
 
 class PrepaymentRefundKind:
@@ -71,8 +73,10 @@ class PrepaymentRefundKind:
     def drop(self, conn: Connection, document: Document, detail_id: int) -> None:
         """Nothing to undo: the ledger ignores refunds whose document was dropped."""
 
-    def created(self, conn: Connection, document: Document, detail_id: int) -> PrepaymentRefundCreated:
-        return PrepaymentRefundCreated(prepayment_refund_id=detail_id, **created_fields(document))
+    def created(
+        self, conn: Connection, document: Document, detail_id: int, receipt_url: str | None
+    ) -> PrepaymentRefundCreated:
+        return PrepaymentRefundCreated(prepayment_refund_id=detail_id, **created_fields(document, receipt_url))
 
 
 PREPAYMENT = PrepaymentKind()

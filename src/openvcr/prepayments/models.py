@@ -41,6 +41,8 @@ class PrepaymentDocument:
     cashier_id: int
     receipt: dict[str, Any] | None
     created_at: int
+    url_id: str  # the public receipt page's id
+    receipt_language: str | None  # the language the buyer asked the receipt in
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class PrepaymentRefundView:
     refund: PrepaymentRefund
     state: DocumentState
     receipt: dict[str, Any] | None
+    url_id: str  # the public receipt page's id
+    receipt_language: str | None  # the language the buyer asked the receipt in
 
 
 @dataclass(frozen=True)
@@ -91,3 +95,5 @@ class PrepaymentView:
     entry: LedgerEntry
     refund: PrepaymentRefundView | None
     cashier: Cashier
+    url_id: str  # the public receipt page's id
+    receipt_language: str | None  # the language the buyer asked the receipt in

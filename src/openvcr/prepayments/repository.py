@@ -53,6 +53,8 @@ def _prepayment_document(row: Row[Any]) -> PrepaymentDocument:
         cashier_id=row.cashier_id,
         receipt=row.receipt,
         created_at=row.created_at,
+        url_id=row.url_id,
+        receipt_language=row.receipt_language,
     )
 
 
@@ -71,7 +73,13 @@ def _refund(row: Row[Any]) -> PrepaymentRefund:
 
 
 def _refund_view(row: Row[Any]) -> PrepaymentRefundView:
-    return PrepaymentRefundView(refund=_refund(row), state=DocumentState(row.state), receipt=row.receipt)
+    return PrepaymentRefundView(
+        refund=_refund(row),
+        state=DocumentState(row.state),
+        receipt=row.receipt,
+        url_id=row.url_id,
+        receipt_language=row.receipt_language,
+    )
 
 
 # ---- prepayments -----------------------------------------------------------------------------------------

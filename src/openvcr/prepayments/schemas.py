@@ -13,6 +13,7 @@ from openvcr.documents.schemas import (
     CashierRef,
     ReceiptOut,
     ReceiptRequest,
+    ReceiptUrl,
     RefundReason,
     clean_comment,
 )
@@ -45,12 +46,14 @@ class PrepaymentCreated(OutModel):
     crn: str | None
     receipt_id: int
     fiscal: str | None
+    receipt_url: ReceiptUrl
 
 
 class PrepaymentRefundOut(OutModel):
     non_cash_amount: MoneyOut
     cash_amount: MoneyOut
     receipt: ReceiptOut | None
+    receipt_url: ReceiptUrl
 
 
 class PrepaymentDetail(OutModel):
@@ -63,6 +66,7 @@ class PrepaymentDetail(OutModel):
     cash_amount: MoneyOut
     non_cash_amount: MoneyOut
     receipt: ReceiptOut | None
+    receipt_url: ReceiptUrl
     refund: PrepaymentRefundOut | None
     cashier: CashierBrief
     remaining: MoneyOut
@@ -111,6 +115,7 @@ class PrepaymentRefundCreated(OutModel):
     crn: str | None
     receipt_id: int
     fiscal: str | None
+    receipt_url: ReceiptUrl
 
 
 class PrepaymentRefundStatus(OutModel):
@@ -122,3 +127,4 @@ class PrepaymentRefundStatus(OutModel):
     cash_amount: MoneyOut
     non_cash_amount: MoneyOut
     receipt: ReceiptOut | None
+    receipt_url: ReceiptUrl

@@ -190,6 +190,8 @@ class PrepaymentsService:
             entry=entry,
             refund=refund,
             cashier=cashier,
+            url_id=found.url_id,
+            receipt_language=found.receipt_language,
         )
 
     def prepayments(self, entity_id: int, customer_ref: str | None, state: StateFilter) -> list[LedgerEntry]:

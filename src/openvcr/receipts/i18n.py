@@ -54,6 +54,18 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "awaiting_text": "Փաստաթուղթը պահպանված է և կգրանցվի ՊԵԿ-ում, հենց որ այն հասանելի լինի։ "
         "Կտրոնը կհայտնվի այս հղումով։",
         "language": "Լեզու",
+        "cashier": "Գանձապահ",
+        "buyer_tin": "Գնորդի ՀՎՀՀ",
+        "vat_included": "այդ թվում ԱԱՀ 20%",
+        "without_vat": "Առանց ԱԱՀ",
+        "regime_vat": "ԱԱՀ-ով հարկվող",
+        "regime_vat_exempt": "ԱԱՀ-ից ազատված",
+        "regime_turnover_tax": "շրջանառության հարկ",
+        "regime_micro_enterprise": "միկրոձեռնարկատիրություն",
+        "currency": "Արժույթ",
+        "rate": "ՀՀ ԿԲ փոխարժեք",
+        "watermark": "ԹԵՍՏ — ՖԻՍԿԱԼ ԿՏՐՈՆ ՉԷ",
+        "refunds": "Վերադարձներ",
     },
     "ru": {
         "sale": "Кассовый чек",
@@ -101,6 +113,18 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "awaiting_text": "Документ сохранён и будет зарегистрирован в КГД, как только она станет доступна. "
         "Чек появится по этой ссылке.",
         "language": "Язык",
+        "cashier": "Кассир",
+        "buyer_tin": "ИНН покупателя",
+        "vat_included": "в т. ч. НДС 20%",
+        "without_vat": "Без НДС",
+        "regime_vat": "облагается НДС",
+        "regime_vat_exempt": "освобождено от НДС",
+        "regime_turnover_tax": "налог с оборота",
+        "regime_micro_enterprise": "микропредпринимательство",
+        "currency": "Валюта",
+        "rate": "Курс ЦБ РА",
+        "watermark": "ТЕСТ — НЕ ФИСКАЛЬНЫЙ ЧЕК",
+        "refunds": "Возвраты",
     },
     "en": {
         "sale": "Sales receipt",
@@ -148,6 +172,18 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "awaiting_text": "The document is saved and will be registered with the State Revenue Committee as soon as "
         "it can be reached. The receipt will appear at this address.",
         "language": "Language",
+        "cashier": "Cashier",
+        "buyer_tin": "Buyer's TIN",
+        "vat_included": "incl. VAT 20%",
+        "without_vat": "Without VAT",
+        "regime_vat": "VAT taxable",
+        "regime_vat_exempt": "VAT exempt",
+        "regime_turnover_tax": "turnover tax",
+        "regime_micro_enterprise": "micro-enterprise",
+        "currency": "Currency",
+        "rate": "CBA exchange rate",
+        "watermark": "TEST — NOT A FISCAL RECEIPT",
+        "refunds": "Refunds",
     },
 }
 
@@ -176,7 +212,43 @@ UNIT_NAMES: Final[dict[str, dict[str, str]]] = {
 }
 
 
-def language_of(requested: str | None) -> str:
-    """The page language: ``?lang=`` when it is hy, ru or en, else Armenian."""
+def language_of(requested: str | None, accept_language: str | None = None) -> str:
+    """The page language: ``requested`` (``?lang=`` or the link's locale) when it is hy, ru or en; any other
+    requested value → Armenian; nothing requested → the browser's ``Accept-Language`` (``negotiate``)."""
     value = (requested or "").strip().lower()
-    return value if value in LANGUAGES else DEFAULT_LANGUAGE
+    if value:
+        return value if value in LANGUAGES else DEFAULT_LANGUAGE
+    return negotiate(accept_language)
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The first of hy, ru, en in the browser's order of preference (``Accept-Language``, RFC 9110: quality
+    values, ``ru-RU`` counts as ``ru``, ``q=0`` refuses), else Armenian. A malformed header is ignored."""
+    if not accept_language or len(accept_language) > 1000:
+        return DEFAULT_LANGUAGE
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in LANGUAGES:
+            continue
+        quality = _quality(params)
+        if quality is None or quality <= 0:
+            continue
+        candidate = (-quality, position, primary)
+        if best is None or candidate < best:
+            best = candidate
+    return DEFAULT_LANGUAGE if best is None else best[2]
+
+
+def _quality(params: str) -> float | None:
+    """The ``q`` of one ``Accept-Language`` entry (1 when absent), None when malformed."""
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                quality = float(value.strip())
+            except ValueError:
+                return None
+            return quality if 0 <= quality <= 1 else None
+    return 1.0

@@ -6,14 +6,19 @@ Rules:
 - Times are shown in Yerevan time (``Asia/Yerevan``), ``YYYY-MM-DD HH:MM:SS``.
 - Amounts with two decimals and a thin space between thousands.
 - The QR code encodes SRC's ``qr`` text exactly as SRC returned it; no external asset is referenced.
+- A sandbox register's receipt carries a watermark in the page's language on every view and print.
+- Links to the page in another language and to related receipts are relative (``PageLinks``), so the page
+  works behind any path prefix and keeps the link shape it was opened with.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import segno
@@ -21,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from openvcr.receipts.i18n import LANGUAGES, STRINGS, UNIT_NAMES
-from openvcr.receipts.service import ReceiptDocument, ReceiptLine
+from openvcr.receipts.service import ForeignCurrency, ReceiptDocument, ReceiptLine, TaxLine
 from openvcr.sales.units import SRC_UNIT_NAMES
 
 YEREVAN = ZoneInfo("Asia/Yerevan")
@@ -42,6 +47,13 @@ def amount(value: Decimal) -> str:
 
 def quantity(value: Decimal) -> str:
     return format(value.normalize(), "f")
+
+
+def rate(value: Decimal) -> str:
+    """An exchange rate with at least two decimals and no trailing zeros beyond them: ``387.500000`` → ``387.50``."""
+    exponent = value.normalize().as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    return f"{value:,.{places}f}".replace(",", THIN_SPACE)
 
 
 def yerevan_time(time_ms: Any) -> str:
@@ -72,22 +84,63 @@ def _discount_text(value: Decimal | None, kind: str | None, t: dict[str, str]) -
     return amount(value)
 
 
-def _line(line: ReceiptLine, language: str, t: dict[str, str]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PageLinks:
+    """Where the page's language switcher and its links to related receipts point (relative URLs)."""
+
+    languages: dict[str, str]  # language → href of this page in it
+    related: str  # format of a related receipt's href, with ``{url_id}``
+
+    @classmethod
+    def short(cls, language: str) -> PageLinks:
+        """The links of ``/r/{urlId}``: ``?lang=``, and siblings under ``/r/`` in the same language."""
+        return cls({code: f"?lang={code}" for code in LANGUAGES}, "{url_id}?lang=" + language)
+
+    @classmethod
+    def localized(cls, crn: str, segment: str) -> PageLinks:
+        """The links of ``/{locale}/r/{crn}/{segment}``: the same shape in each language, siblings in this one."""
+        crn_part, segment_part = quote(crn, safe=""), quote(segment, safe="")
+        return cls({code: f"../../../{code}/r/{crn_part}/{segment_part}" for code in LANGUAGES}, "{url_id}")
+
+    def to(self, url_id: str) -> str:
+        return self.related.format(url_id=quote(url_id, safe=""))
+
+
+def _tax(tax: TaxLine, t: dict[str, str]) -> dict[str, Any]:
+    if tax.vat is not None:
+        return {"regime": tax.regime, "label": t["vat_included"], "value": amount(tax.vat), "base": amount(tax.amount)}
     return {
-        "title": line.title.get(language) or line.title.get("multi") or line.title.get("hy") or "",
+        "regime": tax.regime,
+        "label": f"{t['without_vat']} ({t['regime_' + tax.regime]})",
+        "value": amount(tax.amount),
+        "base": amount(tax.amount),
+    }
+
+
+def _line(line: ReceiptLine, language: str, t: dict[str, str], currency: ForeignCurrency | None) -> dict[str, Any]:
+    foreign = None
+    if line.foreign_price is not None and currency is not None:
+        foreign = f"{amount(line.foreign_price)} {currency.code}"
+    return {
+        "title": _text(line.title, language),
         "quantity": quantity(line.quantity),
         "unit": unit_name(line.unit, language),
         "price": None if line.price is None else amount(line.price),
         "discount": _discount_text(line.discount, line.discount_type, t),
         "additional_discount": _discount_text(line.additional_discount, line.additional_discount_type, t),
         "total": amount(line.total),
+        "foreign_price": foreign,
+        "regime": line.tax_regime,
     }
 
 
-def render_receipt(document: ReceiptDocument, language: str) -> str:
+def render_receipt(document: ReceiptDocument, language: str, links: PageLinks | None = None) -> str:
     t = STRINGS[language]
     receipt = document.receipt
     verification = document.verification
+    links = links or PageLinks.short(language)
+    cashier = document.cashier
+    currency = document.currency
     return _templates.get_template("receipt.html").render(
         t=t,
         lang=language,
@@ -97,7 +150,7 @@ def render_receipt(document: ReceiptDocument, language: str) -> str:
         title=t[document.kind],
         receipt=receipt,
         time=yerevan_time(receipt["time"]),
-        lines=[_line(line, language, t) for line in document.lines],
+        lines=[_line(line, language, t, currency) for line in document.lines],
         total=amount(document.total),
         payments=[(t[label], amount(value)) for label, value in document.payments],
         change=amount(document.change),
@@ -106,9 +159,28 @@ def render_receipt(document: ReceiptDocument, language: str) -> str:
         verified=verification.ok,
         reason=None if verification.reason is None else t[f"reason_{verification.reason}"],
         entry_number=verification.number,
+        sandbox=document.sandbox,
+        cashier_name=None if cashier is None else _text(cashier.name, language),
+        cashier_number=None if cashier is None else cashier.number,
+        buyer_tin=document.buyer_tin,
+        currency=None if currency is None else {"code": currency.code, "rate": rate(currency.rate)},
+        taxes=[_tax(tax, t) for tax in document.taxes],
+        refund_of_href=None if document.refund_of_url_id is None else links.to(document.refund_of_url_id),
+        refunds=[
+            {"href": links.to(linked.url_id), "receipt_id": linked.receipt_id, "total": amount(linked.total)}
+            for linked in document.refunds
+        ],
+        language_links=links.languages,
     )
 
 
-def render_not_found(language: str, notice: str = "not_found") -> str:
+def _text(texts: dict[str, str], language: str) -> str:
+    return texts.get(language) or texts.get("multi") or texts.get("hy") or next(iter(texts.values()), "")
+
+
+def render_not_found(language: str, notice: str = "not_found", links: PageLinks | None = None) -> str:
     """The page of an address without a receipt: ``not_found``, or ``awaiting`` (kept, not fiscalized yet)."""
-    return _templates.get_template("not_found.html").render(t=STRINGS[language], lang=language, notice=notice)
+    links = links or PageLinks.short(language)
+    return _templates.get_template("not_found.html").render(
+        t=STRINGS[language], lang=language, notice=notice, language_links=links.languages
+    )

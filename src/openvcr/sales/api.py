@@ -11,7 +11,7 @@ from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
 from openvcr.api.idempotency import IDEMPOTENCY_DOC, IdempotencyKey, fiscal_response, request_key
 from openvcr.api.routing import OneHopRoute
-from openvcr.documents.engine import receipt_out
+from openvcr.documents.engine import receipt_out, receipt_url
 from openvcr.documents.schemas import CashierBrief, ReceiptOut
 from openvcr.registers.models import Principal
 from openvcr.sales.models import SaleLine
@@ -73,11 +73,15 @@ def get_sale(sale_id: int, principal: SalesReader, ctx: Ctx) -> SaleDetail:
         prepayment_amount=sale.prepayment,
         compensation_amount=sale.compensation,
         receipt=_receipt(view.receipt),
+        receipt_url=receipt_url(ctx.settings.public_url, view.url_id, view.receipt, view.receipt_language),
         refunds=[
             RefundOut(
                 non_cash_amount=refund.refund.non_cash + refund.refund.compensation,
                 cash_amount=refund.refund.cash,
                 receipt=_receipt(refund.receipt),
+                receipt_url=receipt_url(
+                    ctx.settings.public_url, refund.url_id, refund.receipt, refund.receipt_language
+                ),
                 items=[RefundItemOut(quantity=line.quantity) for line in refund.lines],
             )
             for refund in view.refunds
@@ -140,4 +144,5 @@ def get_sale_refund(refund_id: int, principal: SalesReader, ctx: Ctx) -> SaleRef
         cash_amount=refund.cash,
         non_cash_amount=refund.non_cash + refund.compensation,
         receipt=_receipt(view.receipt),
+        receipt_url=receipt_url(ctx.settings.public_url, view.url_id, view.receipt, view.receipt_language),
     )

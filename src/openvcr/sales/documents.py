@@ -78,7 +78,7 @@ class SaleKind:
     def drop(self, conn: Connection, document: Document, detail_id: int) -> None:
         release_holds(conn, detail_id)
 
-    def created(self, conn: Connection, document: Document, detail_id: int) -> SaleCreated:
+    def created(self, conn: Connection, document: Document, detail_id: int, receipt_url: str | None) -> SaleCreated:
         receipt = document.receipt
         assert receipt is not None
         return SaleCreated(
@@ -87,6 +87,7 @@ class SaleKind:
             crn=receipt["crn"],
             src_receipt_id=int(receipt["srcId"]),
             fiscal=receipt.get("fiscal") or "",
+            receipt_url=receipt_url,
         )
 
 
@@ -123,8 +124,10 @@ class SaleRefundKind:
         refund = repo.get_refund(conn, detail_id)
         repo.release_refund(conn, refund.sale_id, repo.refund_lines(conn, detail_id))
 
-    def created(self, conn: Connection, document: Document, detail_id: int) -> SaleRefundCreated:
-        return SaleRefundCreated(sale_refund_id=detail_id, **created_fields(document))
+    def created(
+        self, conn: Connection, document: Document, detail_id: int, receipt_url: str | None
+    ) -> SaleRefundCreated:
+        return SaleRefundCreated(sale_refund_id=detail_id, **created_fields(document, receipt_url))
 
 
 SALE = SaleKind()

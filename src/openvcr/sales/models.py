@@ -127,6 +127,8 @@ class SaleDocument:
     cashier_id: int
     receipt: dict[str, Any] | None
     created_at: int
+    url_id: str  # the public receipt page's id
+    receipt_language: str | None  # the language the buyer asked the receipt in
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,8 @@ class SaleRefundView:
     state: DocumentState
     receipt: dict[str, Any] | None
     lines: tuple[SaleRefundLine, ...]
+    url_id: str  # the public receipt page's id
+    receipt_language: str | None  # the language the buyer asked the receipt in
 
 
 @dataclass(frozen=True)
@@ -179,3 +183,5 @@ class SaleView:
     lines: tuple[SaleLine, ...]
     refunds: tuple[SaleRefundView, ...]
     cashier: Cashier
+    url_id: str  # the public receipt page's id
+    receipt_language: str | None  # the language the buyer asked the receipt in

@@ -229,6 +229,8 @@ def find_sale(conn: Connection, register_id: int, sale_id: int, *, lock: bool = 
         cashier_id=row.cashier_id,
         receipt=row.receipt,
         created_at=row.created_at,
+        url_id=row.url_id,
+        receipt_language=row.receipt_language,
     )
 
 
@@ -347,6 +349,8 @@ def _refund_view(conn: Connection, row: Row[Any]) -> SaleRefundView:
         state=DocumentState(row.state),
         receipt=row.receipt,
         lines=tuple(refund_lines(conn, row.id)),
+        url_id=row.url_id,
+        receipt_language=row.receipt_language,
     )
 
 

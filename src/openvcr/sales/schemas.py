@@ -14,6 +14,7 @@ from openvcr.documents.schemas import (
     CashierRef,
     ReceiptOut,
     ReceiptRequest,
+    ReceiptUrl,
     RefundReason,
     clean_comment,
 )
@@ -142,6 +143,7 @@ class SaleCreated(OutModel):
     crn: str
     src_receipt_id: int
     fiscal: str
+    receipt_url: ReceiptUrl
 
 
 class RefundItemOut(OutModel):
@@ -152,6 +154,7 @@ class RefundOut(OutModel):
     non_cash_amount: MoneyOut
     cash_amount: MoneyOut
     receipt: ReceiptOut | None
+    receipt_url: ReceiptUrl
     items: list[RefundItemOut]
 
 
@@ -194,6 +197,7 @@ class SaleDetail(OutModel):
     prepayment_amount: MoneyOut
     compensation_amount: MoneyOut
     receipt: ReceiptOut | None
+    receipt_url: ReceiptUrl
     refunds: list[RefundOut]
     cashier: CashierBrief
     items: list[SaleItemOut]
@@ -226,6 +230,7 @@ class SaleRefundCreated(OutModel):
     crn: str | None
     receipt_id: int
     fiscal: str | None
+    receipt_url: ReceiptUrl
 
 
 class SaleRefundStatus(OutModel):
@@ -237,3 +242,4 @@ class SaleRefundStatus(OutModel):
     cash_amount: MoneyOut
     non_cash_amount: MoneyOut
     receipt: ReceiptOut | None
+    receipt_url: ReceiptUrl

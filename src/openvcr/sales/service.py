@@ -452,6 +452,8 @@ class SalesService:
             lines=tuple(lines),
             refunds=tuple(refunds),
             cashier=cashier,
+            url_id=found.url_id,
+            receipt_language=found.receipt_language,
         )
 
     def refund_detail(self, register_id: int, refund_id: int) -> SaleRefundView:

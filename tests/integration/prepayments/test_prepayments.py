@@ -46,13 +46,14 @@ def balance(api: Api, customer_ref: str = PHONE) -> dict[str, Any]:
 
 def test_prepayment_use_balance_refund_and_states(api: Api) -> None:
     created = prepay(api, cash="10000", non_cash="5000")
-    assert set(created) == {"urlId", "prepaymentId", "crn", "receiptId", "fiscal"}
+    assert set(created) == {"urlId", "prepaymentId", "crn", "receiptId", "fiscal", "receiptUrl"}
+    assert created["receiptUrl"] == f"{api.settings.public_url}/hy/r/{api.init.crn}/{created['urlId']}"
     assert created["crn"] == api.init.crn and created["fiscal"]
     pid = created["prepaymentId"]
 
     info = detail(api, pid)
     assert set(info) == {"id", "createdAt", "buyerTin", "cashAmount", "nonCashAmount", "receipt", "refund",
-                         "cashier", "remaining", "state", "fiscalStatus"}  # fmt: skip
+                         "cashier", "remaining", "state", "fiscalStatus", "receiptUrl"}  # fmt: skip
     assert TS.match(info["createdAt"]) and info["buyerTin"] is None
     assert (info["cashAmount"], info["nonCashAmount"], info["remaining"], info["state"]) == (10000, 5000, 15000, "open")
     assert info["receipt"]["srcId"] == created["receiptId"] and info["receipt"]["total"] == 15000
@@ -79,7 +80,8 @@ def test_prepayment_use_balance_refund_and_states(api: Api) -> None:
     response = refund(api, pid)
     assert response.status_code == 200, response.text
     refunded = response.json()
-    assert set(refunded) == {"urlId", "prepaymentRefundId", "crn", "receiptId", "fiscal"}
+    assert set(refunded) == {"urlId", "prepaymentRefundId", "crn", "receiptId", "fiscal", "receiptUrl"}
+    assert refunded["receiptUrl"] == f"{api.settings.public_url}/hy/r/{api.init.crn}/{refunded['urlId']}"
     info = detail(api, pid)
     assert (info["remaining"], info["state"]) == (0, "refunded")
     # the remainder 11000 split like the prepayment was paid: one third non-cash

@@ -71,8 +71,10 @@ def test_acceptance_sale_detail_and_partial_refund(api: Api) -> None:
     response = post_sale(api, acceptance_sale())
     assert response.status_code == 200, response.text
     created = response.json()
-    assert set(created) == {"urlId", "saleId", "crn", "srcReceiptId", "fiscal"}
+    assert set(created) == {"urlId", "saleId", "crn", "srcReceiptId", "fiscal", "receiptUrl"}
     assert created["crn"] == api.init.crn and created["fiscal"] and isinstance(created["srcReceiptId"], int)
+    # the buyer asked for the receipt in English: the link opens the page in English
+    assert created["receiptUrl"] == f"{api.settings.public_url}/en/r/{api.init.crn}/{created['urlId']}"
 
     detail = api.client.get(f"/api/v1/sales/{created['saleId']}", headers=api.headers).json()
     assert detail["receipt"]["total"] == 45500 and detail["receipt"]["change"] == 500
@@ -99,7 +101,8 @@ def test_acceptance_sale_detail_and_partial_refund(api: Api) -> None:
     )
     assert refund.status_code == 200, refund.text
     body = refund.json()
-    assert set(body) == {"urlId", "saleRefundId", "crn", "receiptId", "fiscal"}
+    assert set(body) == {"urlId", "saleRefundId", "crn", "receiptId", "fiscal", "receiptUrl"}
+    assert body["receiptUrl"] == f"{api.settings.public_url}/hy/r/{api.init.crn}/{body['urlId']}"
     assert body["fiscal"] is None and body["receiptId"] == created["srcReceiptId"] + 1
     detail = api.client.get(f"/api/v1/sales/{created['saleId']}", headers=api.headers).json()
     (only,) = detail["refunds"]
