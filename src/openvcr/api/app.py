@@ -44,6 +44,7 @@ def _routers() -> list[APIRouter]:
     from openvcr.catalog.api import router as catalog_router
     from openvcr.prepayments.api import router as prepayments_router
     from openvcr.receipts.api import router as receipts_router
+    from openvcr.receipts.api_pdf import router as receipt_pdf_router
     from openvcr.registers.api import router as registers_router
     from openvcr.sales.api import router as sales_router
     from openvcr.sales.api_rates import router as rates_router
@@ -55,6 +56,7 @@ def _routers() -> list[APIRouter]:
         sales_router,
         rates_router,
         prepayments_router,
+        receipt_pdf_router,  # before the page: /r/{url_id} would take "abc.pdf" as an id
         receipts_router,
         vsdc_router,
     ]
