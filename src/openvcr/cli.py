@@ -144,6 +144,9 @@ def serve(
     if result.created:
         _print_init(result)
     console.print(f"API:  http://{host}:{port}/api/v1   docs: http://{host}:{port}/docs")
+    from openvcr.receipts.delivery import banner
+
+    console.print(banner(settings), highlight=False, soft_wrap=True)  # where receipt e-mails go, or how to enable them
     vsdc_process = None
     vsdc_port = vsdc_port or settings.vsdc_port
     if vsdc_port is not None:

@@ -130,15 +130,20 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         from openvcr.catalog.classifier import warm_up
+        from openvcr.receipts.delivery import mail_worker
 
         warm_up()  # build the classifier index now, not on the first search
         stop = threading.Event()
         thread = threading.Thread(target=_maintenance_loop, args=(ctx, stop), name="openvcr-maintenance", daemon=True)
         thread.start()
+        mailer = mail_worker(ctx.settings, ctx.db)  # receipt e-mails, in every worker process; None: held
+        mail_stop = mailer.start()[1] if mailer is not None else None
         try:
             yield
         finally:
             stop.set()
+            if mail_stop is not None:
+                mail_stop.set()
             ctx.authenticator.close()
             if configure_logs:
                 stop_logging()
