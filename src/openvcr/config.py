@@ -106,8 +106,14 @@ class Settings(BaseSettings):
         url = urlsplit(self.smtp_url.get_secret_value())
         if url.scheme not in ("smtp", "smtps") or not url.hostname:
             raise ValueError("OPENVCR_SMTP_URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465")
+        if url.username and "starttls=off" in url.query.lower():
+            raise ValueError("OPENVCR_SMTP_URL with starttls=off takes no credentials: they would be sent in clear")
         if not self.mail_from:
             raise ValueError("OPENVCR_MAIL_FROM must be set when OPENVCR_SMTP_URL is")
+        try:
+            url.port  # noqa: B018 - parses the port
+        except ValueError as exc:
+            raise ValueError(f"OPENVCR_SMTP_URL has an invalid port: {exc}") from exc
         return self
 
     def beside_database(self, suffix: str) -> Path:

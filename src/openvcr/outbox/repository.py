@@ -46,6 +46,20 @@ def enqueue(conn: Connection, kind: str, key: str, payload: Mapping[str, Any]) -
     return int(message_id)
 
 
+def _due(kinds: Iterable[str], now: int) -> Any:
+    return (
+        outbox_messages.c.status == PENDING,
+        outbox_messages.c.kind.in_(sorted(kinds)),
+        outbox_messages.c.next_attempt_at <= now,
+        or_(outbox_messages.c.locked_until.is_(None), outbox_messages.c.locked_until <= now),
+    )
+
+
+def any_due(conn: Connection, kinds: Iterable[str], now: int) -> bool:
+    """Whether a message of ``kinds`` is due at ``now`` (a read: no write lock is taken to find nothing)."""
+    return conn.execute(select(outbox_messages.c.id).where(*_due(kinds, now)).limit(1)).first() is not None
+
+
 def claim(
     conn: Connection,
     kinds: Iterable[str],
@@ -61,12 +75,7 @@ def claim(
     """
     query = (
         select(outbox_messages)
-        .where(
-            outbox_messages.c.status == PENDING,
-            outbox_messages.c.kind.in_(sorted(kinds)),
-            outbox_messages.c.next_attempt_at <= now,
-            or_(outbox_messages.c.locked_until.is_(None), outbox_messages.c.locked_until <= now),
-        )
+        .where(*_due(kinds, now))
         .order_by(outbox_messages.c.next_attempt_at, outbox_messages.c.id)
         .limit(1)
     )

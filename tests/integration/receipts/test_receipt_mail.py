@@ -335,6 +335,10 @@ def test_smtp_urls_and_settings() -> None:
         Settings(smtp_url=SecretStr("smtp://mail.example"))
     with pytest.raises(ValidationError, match="OPENVCR_SMTP_URL"):
         Settings(smtp_url=SecretStr("http://mail.example"), mail_from="a@b.c")
+    with pytest.raises(ValidationError, match="in clear"):
+        Settings(smtp_url=SecretStr("smtp://u:p@relay:25?starttls=off"), mail_from="a@b.c")
+    with pytest.raises(ValidationError, match="invalid port"):
+        Settings(smtp_url=SecretStr("smtp://relay:99999"), mail_from="a@b.c")
     assert Settings(smtp_url=SecretStr("smtp://mail.example"), mail_from="a@b.c").smtp_url is not None
 
 
