@@ -85,9 +85,11 @@ def html(content: ReceiptContent, url: str) -> str:
 def address(value: str) -> Address:
     """``"Name <user@host>"`` or ``user@host`` as a header address; ``ValueError`` when it is not one."""
     name, addr_spec = parseaddr(value)
-    if not addr_spec or "@" not in addr_spec:
+    local, _, domain = addr_spec.rpartition("@")
+    if not local or not domain or any(c.isspace() or not c.isprintable() for c in addr_spec):
         raise ValueError(f"not an e-mail address: {value!r}")
-    return Address(display_name=name, addr_spec=addr_spec)
+    # by parts: an internationalized local part (sent with SMTPUTF8) is refused by ``addr_spec=``
+    return Address(display_name=name, username=local, domain=domain)
 
 
 def compose(

@@ -154,7 +154,7 @@ def make_certificates(directory: Path) -> Certificates:
 
 @contextmanager
 def smtp_server(
-    port: int, sink: Sink, *, security: str = "none", certificates: Certificates | None = None
+    port: int, sink: Sink, *, security: str = "none", certificates: Certificates | None = None, utf8: bool = True
 ) -> Iterator[Sink]:
     """Serve ``sink`` on 127.0.0.1:``port``: ``none`` (no TLS, no AUTH), ``starttls`` (STARTTLS and AUTH
     required) or ``tls`` (implicit TLS, AUTH offered)."""
@@ -167,7 +167,7 @@ def smtp_server(
             options.update(tls_context=context, require_starttls=True)
         else:  # aiosmtpd's auth_require_tls knows STARTTLS only; this connection is TLS from the first byte
             options = {"authenticator": _authenticate, "auth_require_tls": False, "ssl_context": context}
-    controller = Controller(sink, hostname="127.0.0.1", port=port, **options)
+    controller = Controller(sink, hostname="127.0.0.1", port=port, enable_SMTPUTF8=utf8, **options)
     controller.start()
     try:
         yield sink

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from openvcr.config import Settings
 from openvcr.outbox import repository as outbox
 from openvcr.outbox.worker import OutboxWorker
-from openvcr.receipts.delivery import RECEIPT_EMAIL, banner, held_kinds, mail_worker
+from openvcr.receipts.delivery import RECEIPT_EMAIL, ReceiptMailer, banner, held_kinds, mail_worker
 from openvcr.receipts.smtp import SmtpServer
 from openvcr.store.db import now_ms
 from openvcr.store.schema.outbox import outbox_attempts, outbox_messages
@@ -305,6 +305,55 @@ def test_two_workers_send_each_message_exactly_once(api: Api, port: int) -> None
             thread.join(60)
         assert sorted(r.rcpt_tos[0] for r in sink.received) == sorted(f"buyer{i}@example.am" for i in range(6))
     assert len({r.message["Message-ID"] for r in sink.received}) == len(sales)
+
+
+def test_an_internationalized_address_goes_out_with_smtputf8_or_fails_without_it(api: Api, port: int) -> None:
+    first, second = sell(api, email="արամ@example.am"), sell(api, email="աննա@example.am")
+    worker = worker_for(api, mail_settings(api, f"smtp://127.0.0.1:{port}?starttls=off"))
+    with api.db.write() as conn:  # the second one waits until the first went out
+        conn.execute(
+            outbox_messages.update()
+            .where(outbox_messages.c.key == f"receipt-email:{second['urlId']}")
+            .values(next_attempt_at=LATER)
+        )
+    with smtp_server(port, Sink()) as sink:
+        assert worker.run_once() == 1
+        [received] = sink.received
+    assert received.rcpt_tos == ("արամ@example.am",) and received.message["To"] == "արամ@example.am"
+    with smtp_server(port, Sink(), utf8=False) as sink:
+        assert worker.run_once(LATER) == 1
+        assert sink.received == []
+    row = message_row(api, f"receipt-email:{second['urlId']}")
+    assert row.status == "failed" and "SMTPUTF8" in row.last_error
+    assert message_row(api, f"receipt-email:{first['urlId']}").status == "delivered"
+
+
+def test_a_bad_address_or_an_unknown_document_fails_without_sending(api: Api, port: int) -> None:
+    created = sell(api)
+    with api.db.write() as conn:
+        outbox.enqueue(conn, RECEIPT_EMAIL, "bad-address", {"urlId": created["urlId"], "email": "not an address"})
+        outbox.enqueue(conn, RECEIPT_EMAIL, "no-document", {"urlId": "nosuchurlid", "email": BUYER})
+    worker = worker_for(api, mail_settings(api, f"smtp://127.0.0.1:{port}?starttls=off"))
+    with smtp_server(port, Sink()) as sink:
+        assert worker.run_once() == 3
+        assert [r.rcpt_tos for r in sink.received] == [(BUYER,)]  # the sale's own message
+    assert "invalid address" in message_row(api, "bad-address").last_error
+    assert message_row(api, "bad-address").status == message_row(api, "no-document").status == "failed"
+    assert "no completed document" in message_row(api, "no-document").last_error
+
+
+def test_a_session_too_slow_to_hand_over_within_the_lease_stops_before_data(api: Api, port: int) -> None:
+    created = sell(api)
+    worker = worker_for(api, mail_settings(api, f"smtp://127.0.0.1:{port}?starttls=off", smtp_timeout_seconds=60))
+    mailer = worker.deliverers[RECEIPT_EMAIL]
+    assert isinstance(mailer, ReceiptMailer)
+    mailer.lease_seconds = 5 * 60  # no time left for an answer once handed over
+    with smtp_server(port, Sink()) as sink:
+        assert worker.run_once() == 1
+        assert sink.data_received == 0
+    row = message_row(api, f"receipt-email:{created['urlId']}")
+    assert row.status == "pending" and "within the lease" in row.last_error
+    assert attempts(api, f"receipt-email:{created['urlId']}") == [(1, "retry")]
 
 
 def test_without_smtp_receipt_emails_are_held(api: Api) -> None:
