@@ -141,3 +141,20 @@ def test_the_font_and_its_licence_ship_inside_the_package() -> None:
         armenian = [*range(0x0531, 0x0557), *range(0x0561, 0x0588)]
         assert all(code in cmap for code in armenian), name
         assert all(code in cmap for code in range(0x0410, 0x0450)), name  # Cyrillic
+
+
+def test_a_long_receipt_continues_on_a_second_a4_page_and_makes_a_longer_roll(api: Api) -> None:
+    from tests.integration.prepayments.helpers import post_sale, sale_body
+
+    body = sale_body("100")
+    body["items"] = [dict(body["items"][0], price=str(100 + i)) for i in range(70)]
+    body["amount"] = {"cash": str(sum(100 + i for i in range(70)))}
+    response = post_sale(api, body)
+    assert response.status_code == 200, response.text
+    url_id = response.json()["urlId"]
+    a4 = get_pdf(api, url_id, format="a4").content
+    assert len(pdf_pages(a4)) >= 2
+    text = flat(pdf_text(a4))
+    assert all(f"{100 + i}.00" in text for i in range(70)) and response.json()["fiscal"] in text
+    [(width, height)] = pdf_pages(get_pdf(api, url_id, format="80mm").content)
+    assert round(width) == 80 and height > 400
