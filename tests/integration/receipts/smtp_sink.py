@@ -91,7 +91,7 @@ def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth
         USER.encode(),
         PASSWORD.encode(),
     )
-    return AuthResult(success=ok, auth_data=auth_data if ok else None)
+    return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,16 @@ def test_a_certificate_that_does_not_verify_is_retried_not_sent(
     assert row.status == "pending" and "CERTIFICATE_VERIFY_FAILED" in row.last_error
 
 
+def test_refused_credentials_are_retried_not_failed(api: Api, port: int, certificates: Certificates) -> None:
+    created = sell(api)
+    worker = worker_for(api, mail_settings(api, f"smtp://{USER}:wrong@127.0.0.1:{port}", certificates))
+    with smtp_server(port, Sink(), security="starttls", certificates=certificates) as sink:
+        assert worker.run_once() == 1
+        assert sink.data_received == 0
+    row = message_row(api, f"receipt-email:{created['urlId']}")
+    assert row.status == "pending" and "refused the credentials: 535" in row.last_error
+
+
 def test_a_server_down_for_a_while_gets_the_message_once_afterwards(api: Api, port: int) -> None:
     created = sell(api, language="ru")
     key = f"receipt-email:{created['urlId']}"
