@@ -95,7 +95,7 @@ def main(argv: list[str]) -> int:
     if admin:
         processes.drop_postgres_database(admin, url)
     text = io.StringIO()
-    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(40)
+    pstats.Stats(profiler, stream=text).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(40)
     sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     report = (
         f"{count} sequential sales in-process ({db.dialect}, embedded sandbox), per sale:\n"

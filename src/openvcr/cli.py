@@ -7,9 +7,11 @@ import os
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from openvcr.commands import EXIT_CANNOT_START, EXIT_USAGE, existing_database
 from openvcr.config import Settings, get_settings
 
 DEFAULT_PUBLIC_URL = Settings.model_fields["public_url"].default
@@ -32,11 +34,17 @@ app = typer.Typer(
 
 
 def settings_for(database: str | None = None, **overrides: Any) -> Settings:
-    """The environment's settings with command-line overrides applied."""
+    """The environment's settings with command-line overrides applied; a configuration the settings refuse
+    is a one-line error and exit status 2."""
     updates = {k: v for k, v in overrides.items() if v is not None}
     if database:
         updates["database_url"] = database
-    base = get_settings()
+    try:
+        base = get_settings()
+    except ValidationError as exc:
+        reasons = "; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())
+        err_console.print(f"[red]configuration refused: {reasons}[/red]", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from exc
     return base.model_copy(update=updates) if updates else base
 
 
@@ -49,14 +57,26 @@ def _open(settings: Settings) -> Any:
     return db
 
 
-def _init(settings: Settings, production: Any = None) -> Any:
+def _init(settings: Settings, production: Any = None, *, demo: bool = True) -> Any:
     from openvcr.authority.factory import build_gateway
     from openvcr.authority.service import SrcService
     from openvcr.registers.service import initialize
 
     db = _open(settings)
     try:
-        return initialize(db, settings, SrcService(db, build_gateway(settings), settings), production=production)
+        src = SrcService(db, build_gateway(settings), settings)
+        return initialize(db, settings, src, production=production, demo=demo)
+    finally:
+        db.dispose()
+
+
+def _has_register(settings: Settings) -> bool:
+    from openvcr.registers.repository import first_register_id
+
+    db = _open(settings)
+    try:
+        with db.read() as conn:
+            return first_register_id(conn) is not None
     finally:
         db.dispose()
 
@@ -75,6 +95,7 @@ def _init_payload(result: Any) -> dict[str, Any]:
         "cashier": None
         if result.cashier_id is None
         else {"id": result.cashier_id, "deskId": result.cashier_desk_id, "pin": result.cashier_pin},
+        "demoOffers": list(result.demo_offers),
     }
 
 
@@ -88,6 +109,9 @@ def init(
     crn: Annotated[str | None, typer.Option(help="Register CRN issued by SRC (production).")] = None,
     sn: Annotated[str | None, typer.Option(help="Register serial issued by SRC (production).")] = None,
     address: Annotated[str | None, typer.Option(help="Address printed on receipts (production).")] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo/--no-demo", help="Give a new sandbox register the demo catalogue (SKU-001 …).")
+    ] = True,
 ) -> None:
     """Create a working register (idempotent): sandbox by default, with an API key shown once."""
     from openvcr.registers.service import ProductionRegistration
@@ -99,7 +123,14 @@ def init(
             raise typer.Exit(2)
         registration = ProductionRegistration(tin, taxpayer, crn, sn, address)
     settings = settings_for(database, src_mode="remote" if production else None)
-    result = _init(settings, registration)
+    if settings.environment == "production" and registration is None:
+        err_console.print(
+            "[red]OPENVCR_ENVIRONMENT is production: a sandbox register is never created there; "
+            "use --production --tin --taxpayer --crn --sn[/red]",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    result = _init(settings, registration, demo=demo)
     if as_json:
         typer.echo(json.dumps(_init_payload(result), ensure_ascii=False))
         return
@@ -114,17 +145,26 @@ def _print_init(result: Any) -> None:
     console.print(f"[bold green]Register {result.register_id} ready[/bold green] — {result.mode}, CRN {result.crn}")
     console.print(f"API key (shown once, store it now): [bold]{result.api_key}[/bold]")
     console.print(f"Cashier #1: id {result.cashier_id}, PIN {result.cashier_pin}")
+    if result.demo_offers:
+        offers = ", ".join(result.demo_offers)
+        console.print(f"Demo catalogue: offers {offers} in department 1 (VAT), for the quick start in README.md")
 
 
 @app.command()
 def serve(
     database: DatabaseOption = None,
-    host: Annotated[str | None, typer.Option(help="Interface to listen on [default: 127.0.0.1].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port of the HTTP API [default: 8000].")] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: 1].")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on (OPENVCR_HOST).", show_default="127.0.0.1")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port of the HTTP API (OPENVCR_PORT).", show_default="8000")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (OPENVCR_WORKERS).", show_default="1")
+    ] = None,
     public_url: Annotated[str | None, typer.Option(help="Public base URL used in receipt links and QR codes.")] = None,
     vsdc_port: Annotated[int | None, typer.Option(help="Also serve the V-SDC API (mutual TLS) on this port.")] = None,
-    vsdc_context: Annotated[str, typer.Option(help="Path prefix of the V-SDC API.")] = "",
+    vsdc_context: Annotated[
+        str | None, typer.Option(help="Path prefix of the V-SDC API (OPENVCR_VSDC_CONTEXT).", show_default="none")
+    ] = None,
 ) -> None:
     """Run the service: migrate, initialize an empty database (printing its key once), then serve HTTP."""
     import uvicorn
@@ -138,20 +178,36 @@ def serve(
         public_url=public_url
         or (base.public_url if base.public_url != DEFAULT_PUBLIC_URL else f"http://{host}:{port}"),
     )
+    vsdc_port = vsdc_port or settings.vsdc_port
+    problems = settings.production_problems(vsdc=vsdc_port is not None)
+    if problems:
+        for problem in problems:
+            err_console.print(f"[red]production: {problem}[/red]", highlight=False)
+        err_console.print("Refusing to serve. See docs/deployment.md.", highlight=False)
+        raise typer.Exit(2)
     os.environ["OPENVCR_DATABASE_URL"] = settings.database_url  # for worker processes
     os.environ["OPENVCR_PUBLIC_URL"] = settings.public_url
-    result = _init(settings)
-    if result.created:
-        _print_init(result)
+    if settings.environment == "production" and not _has_register(settings):
+        # production never creates a sandbox register: the operator registers a real one
+        console.print("No register yet: create one with `openvcr init --production --tin … --crn … --sn …`.")
+    else:
+        result = _init(settings)
+        if result.created:
+            _print_init(result)
+    busy = [p for p in (port, vsdc_port) if p is not None and not _port_free(host, p)]
+    if busy:
+        err_console.print(f"[red]port {busy[0]} on {host} is in use: cannot serve[/red]", highlight=False)
+        raise typer.Exit(EXIT_CANNOT_START)
     console.print(f"API:  http://{host}:{port}/api/v1   docs: http://{host}:{port}/docs")
     from openvcr.receipts.delivery import banner
 
     console.print(banner(settings), highlight=False, soft_wrap=True)  # where receipt e-mails go, or how to enable them
     vsdc_process = None
-    vsdc_port = vsdc_port or settings.vsdc_port
-    if vsdc_port is not None:
-        vsdc_process = _start_vsdc(settings, vsdc_port, vsdc_context, host)
+    _exit_on_signals()
     try:
+        if vsdc_port is not None:
+            context = settings.vsdc_context if vsdc_context is None else vsdc_context
+            vsdc_process = _start_vsdc(settings, vsdc_port, context, host)
         uvicorn.run(
             "openvcr.api.app:create_app_from_environment",
             factory=True,
@@ -166,11 +222,53 @@ def serve(
         )
     finally:
         if vsdc_process is not None:
-            vsdc_process.terminate()
+            _stop_process(vsdc_process, timeout=GRACEFUL_SECONDS)
+
+
+GRACEFUL_SECONDS = 10.0
+
+
+def _port_free(host: str, port: int) -> bool:
+    """Whether ``host:port`` can be bound now (with SO_REUSEADDR, as the servers bind)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _exit_on_signals() -> None:
+    """SIGTERM and SIGINT end ``serve`` with ``SystemExit`` (so that its ``finally`` stops what it started).
+    uvicorn handles them while it serves, shuts down gracefully, then raises the signal again: it lands here."""
+    import signal
+
+    def leave(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum if signum != signal.SIGINT else 0)
+
+    signal.signal(signal.SIGTERM, leave)
+    signal.signal(signal.SIGINT, leave)
+
+
+def _stop_process(process: Any, *, timeout: float) -> None:
+    """Terminate a child process; kill it if it has not ended within ``timeout`` seconds."""
+    if process.is_alive():
+        process.terminate()
+        process.join(timeout)
+    if process.is_alive():
+        process.kill()
+        process.join(5)
 
 
 def _start_vsdc(settings: Settings, port: int, context: str, host: str) -> Any:
+    """Start the V-SDC listener process and wait until it accepts connections; a listener that exits first
+    (a port taken meanwhile, a broken CA) ends ``serve`` with ``EXIT_CANNOT_START``."""
     import multiprocessing
+    import time
 
     from openvcr.vsdc.listener import run_vsdc_listener
 
@@ -181,8 +279,37 @@ def _start_vsdc(settings: Settings, port: int, context: str, host: str) -> Any:
         daemon=True,
     )
     process.start()
-    console.print(f"V-SDC: https://{host}:{port}{context}/merchant/invoice (mutual TLS)")
+    target = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
+    deadline = time.monotonic() + 60
+    try:
+        _wait_listening(process, target, port, deadline)
+    except BaseException:  # a signal while waiting, or the listener did not start: leave nothing behind
+        _stop_process(process, timeout=5)
+        raise
+    prefix = "/" + context.strip("/") if context.strip("/") else ""
+    console.print(f"V-SDC: https://{host}:{port}{prefix}/merchant/invoice (mutual TLS)")
     return process
+
+
+def _wait_listening(process: Any, target: str, port: int, deadline: float) -> None:
+    import socket
+    import time
+
+    while True:
+        if not process.is_alive():
+            err_console.print(
+                f"[red]the V-SDC listener on port {port} did not start (exit {process.exitcode})[/red]",
+                highlight=False,
+            )
+            raise typer.Exit(EXIT_CANNOT_START)
+        try:
+            socket.create_connection((target, port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                err_console.print(f"[red]the V-SDC listener on port {port} did not start in time[/red]")
+                raise typer.Exit(EXIT_CANNOT_START) from None
+            time.sleep(0.1)
 
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -215,10 +342,10 @@ def _key_json(info: Any) -> dict[str, Any]:
         "registerId": info.register_id,
         "scopes": list(info.scopes),
         **({"key": info.key} if hasattr(info, "key") else {}),
+        **({"name": info.name} if hasattr(info, "name") else {}),
         **{
-            field: getattr(info, attr)
+            field: _iso_time(getattr(info, attr))
             for field, attr in (
-                ("name", "name"),
                 ("createdAt", "created_at"),
                 ("lastUsedAt", "last_used_at"),
                 ("expiresAt", "expires_at"),
@@ -230,7 +357,7 @@ def _key_json(info: Any) -> dict[str, Any]:
 
 
 def _run_keys(database: str | None, action: Any) -> Any:
-    db = _open(settings_for(database))
+    db = existing_database(settings_for(database).database_url)
     try:
         with db.write() as conn:
             return action(conn)
@@ -283,13 +410,31 @@ def keys_list(
     if as_json:
         typer.echo(json.dumps([_key_json(i) for i in infos]))
         return
-    table = Table("id", "prefix", "register", "scopes", "last used", "expires", "revoked")
+    table = Table("id", "name", "prefix", "register", "scopes", "created", "last used", "expires", "revoked")
     for i in infos:
         table.add_row(
-            str(i.id), i.prefix, str(i.register_id), " ".join(i.scopes), str(i.last_used_at or ""),
-            str(i.expires_at or ""), str(i.revoked_at or ""),
+            str(i.id), i.name or "", i.prefix, str(i.register_id), " ".join(i.scopes), _local_time(i.created_at),
+            _local_time(i.last_used_at) or "never", _local_time(i.expires_at), _local_time(i.revoked_at),
         )  # fmt: skip
     console.print(table)
+
+
+def _local_time(epoch_ms: int | None) -> str:
+    """Epoch milliseconds as ``YYYY-MM-DD HH:MM`` in the machine's local time ("" for none)."""
+    from datetime import datetime
+
+    if epoch_ms is None:
+        return ""
+    return datetime.fromtimestamp(epoch_ms / 1000).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _iso_time(epoch_ms: int | None) -> str | None:
+    """Epoch milliseconds as an ISO 8601 UTC time, for ``--json``."""
+    from datetime import UTC, datetime
+
+    if epoch_ms is None:
+        return None
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @keys_app.command("rotate")

@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     maintenance_interval_seconds: float = 30.0
     recovery_min_age_seconds: float = 300.0
 
+    # The CBA rate feed (sales.cba): the CBA's exchange-rate web service; unset: off, except in production
+    # (the CBA's public address); "off": off everywhere. Fetched at start and every cba_fetch_hours on
+    # business days. A foreign-currency sale refuses a rate more business days old than rates_max_age_days
+    # (0: no limit).
+    cba_url: str | None = None
+    cba_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    cba_fetch_hours: float = Field(default=4.0, ge=0.05, le=24)
+    rates_max_age_days: int = Field(default=2, ge=0, le=365)
+
     # Encryption of register signing keys at rest.
     master_key: SecretStr = SecretStr(DEV_MASTER_KEY)
 
@@ -115,6 +124,26 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"OPENVCR_SMTP_URL has an invalid port: {exc}") from exc
         return self
+
+    def production_problems(self, *, vsdc: bool) -> list[str]:
+        """Why this configuration must not serve in production (empty outside production, or when fine):
+        a simulator standing in for the tax authority or aTAX, or a development secret. ``vsdc``: the V-SDC
+        listener is to be served."""
+        if self.environment != "production":
+            return []
+        problems = []
+        if self.src_mode == "sandbox":
+            problems.append(
+                "OPENVCR_SRC_MODE is 'sandbox' (the SRC simulator): set OPENVCR_SRC_MODE=remote with the SRC's "
+                "OPENVCR_SRC_URL and the register's certificate"
+            )
+        if vsdc and not self.atax_url:
+            problems.append(
+                "the V-SDC is enabled but OPENVCR_ATAX_URL is not set (invoices would go to the aTAX simulator)"
+            )
+        if self.master_key.get_secret_value() == DEV_MASTER_KEY:
+            problems.append("OPENVCR_MASTER_KEY is the development value: set a secret of your own")
+        return problems
 
     def beside_database(self, suffix: str) -> Path:
         """A path next to the SQLite database file (``openvcr.db`` → ``openvcr.db.<suffix>``), or under

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from openvcr import __version__
 from openvcr.api.context import AppContext
+from openvcr.api.docs import install_docs
 from openvcr.api.errors import install_error_handlers
 from openvcr.api.observability import REGISTRY, RequestContextMiddleware, configure_logging, stop_logging
 from openvcr.api.ratelimit import RateLimiter
@@ -87,8 +88,10 @@ class HealthCheck:
 
 
 def maintenance_pass(ctx: AppContext) -> None:
-    """Settle documents left unsettled (lost answers, crashes), fiscalize deferred ones in order, and release
-    expired Idempotency-Keys."""
+    """Settle documents left unsettled (lost answers, crashes), fiscalize deferred ones in order, release
+    expired Idempotency-Keys, and fetch the CBA's rates when due."""
+    if ctx.rate_feed is not None:
+        ctx.rate_feed.run_due()  # logs its own failures
     try:
         ctx.src.resolve_in_doubt()
     except Exception:  # SRC unreachable: settle what is already known, try the rest next time
@@ -100,6 +103,8 @@ def maintenance_pass(ctx: AppContext) -> None:
 
 
 def _maintenance_loop(ctx: AppContext, stop: threading.Event) -> None:
+    if ctx.rate_feed is not None:  # at start-up: the rates are current before the first pass
+        ctx.rate_feed.run_due()
     while not stop.wait(ctx.settings.maintenance_interval_seconds):
         try:
             maintenance_pass(ctx)
@@ -145,6 +150,8 @@ def create_app(
             if mail_stop is not None:
                 mail_stop.set()
             ctx.authenticator.close()
+            if ctx.rate_feed is not None:
+                ctx.rate_feed.close()
             if configure_logs:
                 stop_logging()
 
@@ -154,7 +161,7 @@ def create_app(
         version=__version__,
         description=API_DESCRIPTION,
         default_response_class=FastJSONResponse,
-        docs_url="/docs",
+        docs_url=None,  # /docs and /redoc are served from the package's assets (api.docs)
         openapi_url="/openapi.json",
         redoc_url=None,
     )
@@ -164,6 +171,7 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     for router in _routers():
         app.include_router(router)
+    install_docs(app)
 
     health = HealthCheck(ctx.db)
 

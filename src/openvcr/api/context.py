@@ -1,4 +1,4 @@
-"""What a running app holds: settings, database, the tax-authority gateway, the rate limiter."""
+"""What a running app holds: settings, database, the tax-authority gateway, the rate limiter, the rate feed."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from openvcr.config import Settings
 from openvcr.documents.engine import DocumentEngine, DocumentKind
 from openvcr.prepayments.documents import PREPAYMENT, PREPAYMENT_REFUND
 from openvcr.registers.keys import Authenticator
+from openvcr.sales.cba import RateFeed
 from openvcr.sales.documents import SALE, SALE_REFUND
 from openvcr.store.db import Database
 
@@ -28,11 +29,13 @@ class AppContext:
     authenticator: Authenticator = field(init=False)
     src: SrcService = field(init=False)
     engine: DocumentEngine = field(init=False)
+    rate_feed: RateFeed | None = field(init=False)  # the CBA rate feed, when configured (sales.cba)
 
     def __post_init__(self) -> None:
         self.authenticator = Authenticator(self.db, self.settings.key_cache_seconds)
         self.src = SrcService(self.db, self.gateway, self.settings)
         self.engine = DocumentEngine(self.db, self.src, self.settings, DOCUMENT_KINDS)
+        self.rate_feed = RateFeed.from_settings(self.settings, self.db)
 
 
 def context_of(request: Request) -> AppContext:

@@ -137,15 +137,13 @@ def ca_issue(
 def _service(database: str | None) -> tuple[SrcService, Database]:
     from openvcr.authority.factory import build_gateway
     from openvcr.authority.service import SrcService
+    from openvcr.commands import existing_database
     from openvcr.config import get_settings
-    from openvcr.store import migrate
-    from openvcr.store.db import Database
 
     settings = get_settings()
     if database:
         settings = settings.model_copy(update={"database_url": database})
-    db = Database(settings.database_url)
-    migrate.upgrade(db)
+    db = existing_database(settings.database_url)
     return SrcService(db, build_gateway(settings), settings), db
 
 

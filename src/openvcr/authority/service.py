@@ -248,10 +248,13 @@ class SrcService:
         request: PrintRequest | ReturnRequest,
         *,
         with_info: bool = False,
+        fresh: bool = False,
     ) -> list[Reservation]:
         """Reserve the seq(s) of a document's SRC call(s) and persist them in ``conn`` (the caller commits
         before sending, and holds the register's lock until the answers are recorded). ``with_info``: a
-        return is preceded by ``getReturnedReceiptInfo`` of the receipt it returns."""
+        return is preceded by ``getReturnedReceiptInfo`` of the receipt it returns. ``fresh``: the caller
+        created ``document_key``'s document in this transaction, so no request can exist under it yet (the
+        look-up is skipped; the key's unique index still guards)."""
         if not document_key or len(document_key) > 200:
             raise ValidationFailed.at(["document_key"], "document_key must have 1 to 200 characters")
         crn, method, body, call = self._describe(conn, register_id, request)
@@ -279,7 +282,7 @@ class SrcService:
                 )
             )
         digest = _hash(wire.dumps(body(0) | {"seq": None}))
-        existing = repo.by_key(conn, document_key)
+        existing = None if fresh else repo.by_key(conn, document_key)
         if existing is not None:
             _check_same(existing, register_id, crn, method, body, call)
             if existing.state not in ("failed", "rejected"):

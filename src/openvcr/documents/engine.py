@@ -258,6 +258,7 @@ class DocumentEngine:
             src_key(document),
             drafted.request,
             with_info=isinstance(drafted.request, ReturnRequest),
+            fresh=True,
         )
         return document, detail_id, reservations
 

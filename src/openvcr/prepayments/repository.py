@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select
 
 from openvcr.documents.models import DocumentState
 from openvcr.documents.repository import with_document
@@ -126,22 +126,25 @@ def find_prepayment(
     return None if row is None else _prepayment_document(row)
 
 
+_COMPLETED_OF_CUSTOMER = (
+    with_document(prepayments)
+    .where(
+        prepayments.c.entity_id == bindparam("p_entity"),
+        prepayments.c.customer_ref == bindparam("p_customer"),
+        documents.c.state == DocumentState.COMPLETED,
+    )
+    .order_by(prepayments.c.id)
+)
+_COMPLETED_OF_CUSTOMER_LOCKED = _COMPLETED_OF_CUSTOMER.with_for_update(of=prepayments)
+
+
 def completed_of_customer(
     conn: Connection, entity_id: int, customer_ref: str, *, lock: bool = False
 ) -> list[PrepaymentDocument]:
     """The customer's completed prepayments in the entity, oldest first."""
-    query = (
-        with_document(prepayments)
-        .where(
-            prepayments.c.entity_id == entity_id,
-            prepayments.c.customer_ref == customer_ref,
-            documents.c.state == DocumentState.COMPLETED,
-        )
-        .order_by(prepayments.c.id)
-    )
-    if lock:
-        query = query.with_for_update(of=prepayments)
-    return [_prepayment_document(row) for row in conn.execute(query)]
+    query = _COMPLETED_OF_CUSTOMER_LOCKED if lock else _COMPLETED_OF_CUSTOMER
+    rows = conn.execute(query, {"p_entity": entity_id, "p_customer": customer_ref})
+    return [_prepayment_document(row) for row in rows]
 
 
 def completed_page(
@@ -218,34 +221,38 @@ def find_refund(conn: Connection, entity_id: int, refund_id: int) -> PrepaymentR
     return None if row is None else _refund_view(row)
 
 
+_REFUNDED_IDS = (
+    select(prepayment_refunds.c.prepayment_id)
+    .select_from(prepayment_refunds.join(documents, documents.c.id == prepayment_refunds.c.document_id))
+    .where(
+        prepayment_refunds.c.prepayment_id.in_(bindparam("p_ids", expanding=True)),
+        documents.c.state != DocumentState.DROPPED,
+    )
+)
+
+
 def refunded_ids(conn: Connection, prepayment_ids: Sequence[int]) -> set[int]:
     """Those of ``prepayment_ids`` with a refund whose document was not dropped."""
     if not prepayment_ids:
         return set()
-    rows = conn.execute(
-        select(prepayment_refunds.c.prepayment_id)
-        .select_from(prepayment_refunds.join(documents, documents.c.id == prepayment_refunds.c.document_id))
-        .where(
-            prepayment_refunds.c.prepayment_id.in_(prepayment_ids),
-            documents.c.state != DocumentState.DROPPED,
-        )
-    )
-    return {int(r[0]) for r in rows}
+    return {int(r[0]) for r in conn.execute(_REFUNDED_IDS, {"p_ids": list(prepayment_ids)})}
 
 
 # ---- usages (the ledger's movements) ----------------------------------------------------------------------
+
+_USED_AMOUNTS = (
+    select(prepayment_usages.c.prepayment_id, money_sum(prepayment_usages.c.amount))
+    .where(prepayment_usages.c.prepayment_id.in_(bindparam("p_ids", expanding=True)))
+    .group_by(prepayment_usages.c.prepayment_id)
+)
+_INSERT_USAGES = insert(prepayment_usages)
 
 
 def used_amounts(conn: Connection, prepayment_ids: Sequence[int]) -> dict[int, Decimal]:
     """Net amount consumed of each of ``prepayment_ids`` (those never used are absent)."""
     if not prepayment_ids:
         return {}
-    rows = conn.execute(
-        select(prepayment_usages.c.prepayment_id, money_sum(prepayment_usages.c.amount))
-        .where(prepayment_usages.c.prepayment_id.in_(prepayment_ids))
-        .group_by(prepayment_usages.c.prepayment_id)
-    )
-    return {int(pid): total for pid, total in rows}
+    return {int(pid): total for pid, total in conn.execute(_USED_AMOUNTS, {"p_ids": list(prepayment_ids)})}
 
 
 def insert_usages(
@@ -261,7 +268,7 @@ def insert_usages(
     if not amounts:
         return
     conn.execute(
-        insert(prepayment_usages),
+        _INSERT_USAGES,
         [
             {
                 "entity_id": entity_id,

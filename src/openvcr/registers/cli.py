@@ -51,9 +51,9 @@ def _progress(total: int, label: str, threshold: int) -> Iterator[Callable[[int]
 
 
 def _open(database: str | None) -> Database:
-    from openvcr.store.db import Database
+    from openvcr.commands import existing_database
 
-    return Database(_database_url(database))
+    return existing_database(_database_url(database))
 
 
 def export_command(

@@ -21,6 +21,7 @@ from sqlalchemy import insert, select
 from openvcr.authority.factory import provision_sandbox_register
 from openvcr.authority.service import SrcService
 from openvcr.catalog import repository as catalog_repo
+from openvcr.catalog.demo import seed_demo_catalogue
 from openvcr.catalog.models import TAX_REGIMES
 from openvcr.catalog.pins import hash_pin
 from openvcr.catalog.service import new_desk_id
@@ -73,6 +74,7 @@ class InitResult:
     cashier_id: int | None
     cashier_desk_id: str | None
     cashier_pin: str | None
+    demo_offers: tuple[str, ...] = ()  # external ids of the demo catalogue created with the register
 
 
 def initialize(
@@ -82,7 +84,10 @@ def initialize(
     *,
     production: ProductionRegistration | None = None,
     trading_platform_name: str = "OpenVCR",
+    demo: bool = False,
 ) -> InitResult:
+    """Create the first register (sandbox unless ``production``), or finish setting up the one that exists.
+    ``demo``: a new sandbox register also gets the demo catalogue (``catalog.demo``)."""
     with db.read() as conn:
         existing = first_register_id(conn)
     if existing is not None:
@@ -158,6 +163,10 @@ def initialize(
         key = create_key(conn, register_id, SCOPES, name="init")
 
     _finish_setup(db, settings, src, register_id)
+    demo_offers: list[str] = []
+    if demo and mode == "sandbox":
+        with db.write() as conn:
+            demo_offers = seed_demo_catalogue(conn, register_id)
     with db.read() as conn:
         reg = get_register(conn, register_id)
     return InitResult(
@@ -173,6 +182,7 @@ def initialize(
         cashier.id,
         cashier.desk_id,
         pin,
+        tuple(demo_offers),
     )
 
 

@@ -1,7 +1,8 @@
 """``GET /api/v1/exchange-rate?currency=USD``: the CBA rate a sale made now would use (any valid key).
 
 Rules (``sales.rates``): the rate of the previous business day in Yerevan time, i.e. the newest CBA
-publication dated before today; ``AMD``, an unknown code, a missing ``currency``, or no rate on file → 400
+publication dated before today; ``AMD``, an unknown code, a missing ``currency``, no rate on file, or a rate
+more business days old than ``OPENVCR_RATES_MAX_AGE_DAYS`` → 400
 (the message names the currency; "no rate" is a 400 and not a 404 because it is exactly the error a sale in
 that currency gets, and the integrator's remedy is the same: the operator imports rates).
 """
@@ -49,7 +50,7 @@ def exchange_rate(
     if currency is None or not currency.strip():
         raise ValidationFailed.at(["currency"], "currency is required, e.g. ?currency=USD", "required")
     with ctx.db.read() as conn:
-        found = quote(conn, currency.strip())
+        found = quote(conn, currency.strip(), max_age_days=ctx.settings.rates_max_age_days)
     return ExchangeRateOut(
         currency=found.currency,
         rate_per_unit=found.rate_per_unit,

@@ -26,7 +26,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -112,9 +112,37 @@ def _bad(path: Sequence[str | int], message: str) -> ValidationFailed:
     return ValidationFailed(message, [Issue(tuple(path), message, "invalid_currency")])
 
 
+def business_days_after(start: date, end: date) -> int:
+    """Monday-to-Friday days ``d`` with ``start < d ≤ end``: how many business days old a rate of ``start`` is
+    on ``end`` (public holidays count as business days)."""
+    if end <= start:
+        return 0
+    days = (end - start).days
+    weeks, rest = divmod(days, 7)
+    count = weeks * 5
+    for offset in range(1, rest + 1):
+        if (start + timedelta(days=weeks * 7 + offset)).weekday() < 5:
+            count += 1
+    return count
+
+
+def previous_business_day(day: date) -> date:
+    """The last Monday-to-Friday day before ``day``."""
+    previous = day - timedelta(days=1)
+    while previous.weekday() >= 5:
+        previous -= timedelta(days=1)
+    return previous
+
+
 def quote(
-    conn: Connection, currency: str, path: Sequence[str | int] = ("currency",), today: date | None = None
+    conn: Connection,
+    currency: str,
+    path: Sequence[str | int] = ("currency",),
+    today: date | None = None,
+    max_age_days: int = 0,
 ) -> RateQuote:
+    """The rate a sale on ``today`` (default: now in Yerevan) converts at. ``max_age_days`` > 0: a rate more
+    business days old than that is refused (400 ``stale_rate``, naming its date and age)."""
     code = currency.upper()
     if code == "AMD":
         raise _bad(path, "AMD is the local currency: it has no exchange rate")
@@ -129,6 +157,13 @@ def quote(
     ).first()
     if row is None:
         raise _bad(path, f"no CBA rate for {code} before {sale_date.isoformat()}")
+    age = business_days_after(date.fromisoformat(row.rate_date), sale_date)
+    if max_age_days and age > max_age_days:
+        message = (
+            f"the newest CBA rate for {code} is of {row.rate_date}, {age} business days old "
+            f"(the limit is {max_age_days}): the rates are not current"
+        )
+        raise ValidationFailed(message, [Issue(tuple(path), message, "stale_rate")])
     amount = int(row.amount)
     rate: Decimal = row.rate
     per_unit = rate / amount
@@ -138,9 +173,9 @@ def quote(
     return RateQuote(code, per_unit, amount, row.rate_date, sale_date.isoformat())
 
 
-def rate_for_sale(conn: Connection, currency: str, path: Sequence[str | int]) -> Decimal:
+def rate_for_sale(conn: Connection, currency: str, path: Sequence[str | int], max_age_days: int = 0) -> Decimal:
     """AMD per one unit of ``currency`` for a sale today."""
-    return quote(conn, currency, path).rate_per_unit
+    return quote(conn, currency, path, max_age_days=max_age_days).rate_per_unit
 
 
 # ---- rates on file: parsing and storing -----------------------------------------------------------------

@@ -2,7 +2,10 @@
 
 - ``openvcr rates import FILE``: a CBA ``ExchangeRatesByDate`` / ``ExchangeRatesLatest`` XML answer, or CSV
   ``date,currency,amount,rate`` (see ``sales.rates``). Rates of a date already on file are replaced.
-- ``openvcr rates set USD 387.50 --date YYYY-MM-DD [--amount 1]``: one rate by hand.
+- ``openvcr rates set USD 387.50 [--date YYYY-MM-DD] [--amount 1]``: one rate by hand; the date defaults to
+  the previous business day in Yerevan (the publication a sale made today uses).
+- ``openvcr rates fetch [--date YYYY-MM-DD] [--url URL]``: ask the CBA web service now (``sales.cba``) and store
+  its publication (the latest, or that of the date).
 - ``openvcr rates show USD``: the rate a sale made now would use.
 
 Every command takes ``--database`` and brings the schema up to date. A refused input exits with 1 and a
@@ -12,16 +15,26 @@ one-line message; nothing is written.
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from openvcr.commands import existing_database
 from openvcr.config import get_settings
 from openvcr.core.errors import OpenVCRError
-from openvcr.sales.rates import RatesFileError, manual_rate, parse_rates_file, quote, store_rates
-from openvcr.store import migrate
+from openvcr.sales.cba import DEFAULT_CBA_URL, CbaClient, CbaError, cba_url, fetch_into
+from openvcr.sales.rates import (
+    RatesFileError,
+    manual_rate,
+    parse_rates_file,
+    previous_business_day,
+    quote,
+    store_rates,
+    yerevan_today,
+)
 from openvcr.store.db import Database
 
 console = Console()
@@ -38,9 +51,7 @@ rates_app = typer.Typer(help="CBA exchange rates for foreign-currency sales.", n
 
 def _open(database: str | None) -> Database:
     settings = get_settings()
-    db = Database(database or settings.database_url)
-    migrate.upgrade(db)
-    return db
+    return existing_database(database or settings.database_url)
 
 
 def _refuse(message: str) -> typer.Exit:
@@ -82,12 +93,21 @@ def rates_import(
 def rates_set(
     currency: Annotated[str, typer.Argument(help="ISO 4217 code, e.g. USD.")],
     rate: Annotated[str, typer.Argument(help="AMD for --amount units, e.g. 387.50.")],
-    rate_date: Annotated[str, typer.Option("--date", help="The CBA publication date, YYYY-MM-DD.")],
+    rate_date: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="The CBA publication date, YYYY-MM-DD.",
+            show_default="the previous business day in Yerevan, the publication a sale made today uses",
+        ),
+    ] = None,
     amount: Annotated[str, typer.Option("--amount", help="Units of the currency the rate is for.")] = "1",
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Set one rate by hand (replacing the rate of that currency and date)."""
+    if rate_date is None:
+        rate_date = previous_business_day(yerevan_today()).isoformat()
     try:
         row = manual_rate(currency, rate, rate_date, amount)
     except RatesFileError as exc:
@@ -123,7 +143,7 @@ def rates_show(
     db = _open(database)
     try:
         with db.read() as conn:
-            found = quote(conn, currency)
+            found = quote(conn, currency, max_age_days=get_settings().rates_max_age_days)
     except OpenVCRError as exc:
         raise _refuse(exc.message) from exc
     finally:
@@ -145,3 +165,40 @@ def rates_show(
         f"{found.currency}: {found.rate_per_unit} AMD per unit (CBA {found.rate_date}, for sales on {found.sale_date})",
         highlight=False,
     )
+
+
+@rates_app.command("fetch")
+def rates_fetch(
+    rate_date: Annotated[
+        str | None,
+        typer.Option("--date", help="The publication of this date, YYYY-MM-DD.", show_default="the latest"),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="The CBA web service.", show_default=f"OPENVCR_CBA_URL, else {DEFAULT_CBA_URL}"),
+    ] = None,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fetch the CBA's rates now and store them (replacing rates of the same currency and date)."""
+    settings = get_settings()
+    day = None
+    if rate_date is not None:
+        try:
+            day = date.fromisoformat(rate_date)
+        except ValueError as exc:
+            raise _refuse(f"--date {rate_date!r} is not a date YYYY-MM-DD") from exc
+    client = CbaClient(url or cba_url(settings) or DEFAULT_CBA_URL, timeout_seconds=settings.cba_timeout_seconds)
+    db = _open(database)
+    try:
+        result = fetch_into(db, client, day)
+    except CbaError as exc:
+        raise _refuse(str(exc)) from exc
+    finally:
+        client.close()
+        db.dispose()
+    dates = sorted({row.rate_date.isoformat() for row in result.rows})
+    if as_json:
+        typer.echo(json.dumps({"imported": len(result.rows), "dates": dates, "skipped": sorted(set(result.skipped))}))
+        return
+    console.print(f"Fetched {len(result.rows)} rate(s) for {', '.join(dates) or 'no date'}", highlight=False)

@@ -208,7 +208,8 @@ class SalesService:
                     raise _fail([*path, "currency"], "all foreign-currency lines of a sale share one currency")
                 if currency is None:
                     currency = code
-                    rate = rate_for_sale(conn, code, [*path, "currency"])
+                    max_age = self.engine.settings.rates_max_age_days
+                    rate = rate_for_sale(conn, code, [*path, "currency"], max_age)
                 assert rate is not None
                 foreign_price = price
                 price = round_money(price * rate)

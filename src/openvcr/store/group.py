@@ -6,9 +6,13 @@ Rules:
   raises its exception) only once the transaction that ran it is committed, i.e. on disk: a caller never
   acknowledges anything that a crash could still take back.
 - The writer takes every job waiting when it starts a transaction (up to ``max_batch``), in the order they
-  were handed in, and runs each inside a savepoint of its own: a job that raises is rolled back alone and gets
-  its exception; the others commit. If the commit itself fails, every job of the batch gets that error and
-  nothing of the batch is written. A job that lost a lock conflict (PostgreSQL deadlock or serialization
+  were handed in, and runs them one after another. A job that raises is rolled back alone and gets its
+  exception; the others commit. So that a batch whose jobs all succeed pays no savepoints (through SQLAlchemy a
+  savepoint and its release cost more than a job's typical statement), a batch first runs without them; if
+  one of its jobs raises, the whole transaction is rolled back and the batch runs again with a savepoint per
+  job. A job may therefore run twice: it must do nothing outside its connection that a rollback would not
+  undo. If the commit itself fails, every job of the batch gets that error and nothing of the batch is
+  written. A job that lost a lock conflict (PostgreSQL deadlock or serialization
   failure) runs again after its batch committed (at most ``MAX_ATTEMPTS`` times): its savepoint left nothing.
 - Batches form by themselves: while one transaction commits (its fsync), the next jobs queue up. No job ever
   waits for a timer.
@@ -46,6 +50,10 @@ MAX_BATCH = 128
 class _Job:
     work: Callable[[Connection], Any]
     future: Future[Any]
+
+
+class _JobRaised(Exception):
+    """A job of a batch run without savepoints raised: nothing of the batch was written."""
 
 
 @dataclass(frozen=True)
@@ -126,23 +134,11 @@ class GroupCommit:
                 return
 
     def _run_batch(self, batch: list[_Job], attempt: int = 1) -> None:
-        outcomes: list[tuple[bool, Any] | None] = []  # None: to run again in a transaction of its own
         try:
-            with self.db.write() as conn:
-                for job in batch:
-                    savepoint = conn.begin_nested()
-                    try:
-                        result = job.work(conn)
-                    except Exception as exc:
-                        savepoint.rollback()
-                        outcomes.append(None if attempt < MAX_ATTEMPTS and transient(exc) else (False, exc))
-                    else:
-                        savepoint.commit()
-                        outcomes.append((True, result))
-        except Exception as exc:  # the transaction as a whole failed: nothing of the batch is written
-            log.warning("a group transaction of %d job(s) failed: %s", len(batch), exc)
-            for job in batch:
-                job.future.set_exception(exc)
+            outcomes = self._run_plain(batch, attempt)
+        except _JobRaised:
+            outcomes = self._run_guarded(batch, attempt)
+        if outcomes is None:
             return
         with self._guard:
             self._transactions += 1
@@ -159,6 +155,56 @@ class GroupCommit:
         if again:
             log.info("%d job(s) lost a lock conflict (deadlock or serialization); running them again", len(again))
             self._run_batch(again, attempt + 1)
+
+    def _run_plain(self, batch: list[_Job], attempt: int) -> list[tuple[bool, Any] | None] | None:
+        """Run the batch without savepoints; None if the transaction as a whole failed. A job that raises rolls
+        the transaction back: alone in its batch it gets its exception (or runs again, if it lost a lock
+        conflict), else ``_JobRaised`` tells the caller to run the batch guarded."""
+        raised: Exception | None = None
+        outcomes: list[tuple[bool, Any] | None] = []
+        try:
+            with self.db.write() as conn:
+                for job in batch:
+                    try:
+                        outcomes.append((True, job.work(conn)))
+                    except Exception as exc:
+                        raised = exc
+                        raise
+        except Exception as exc:
+            if raised is None:
+                self._fail(batch, exc)
+                return None
+            if len(batch) > 1:
+                raise _JobRaised from raised
+            return [None if attempt < MAX_ATTEMPTS and transient(raised) else (False, raised)]
+        return outcomes
+
+    def _run_guarded(self, batch: list[_Job], attempt: int) -> list[tuple[bool, Any] | None] | None:
+        """Run the batch with a savepoint per job; None if the transaction as a whole failed."""
+        outcomes: list[tuple[bool, Any] | None] = []
+        try:
+            with self.db.write() as conn:
+                for job in batch:
+                    savepoint = conn.begin_nested()
+                    try:
+                        result = job.work(conn)
+                    except Exception as exc:
+                        savepoint.rollback()
+                        outcomes.append(None if attempt < MAX_ATTEMPTS and transient(exc) else (False, exc))
+                    else:
+                        savepoint.commit()
+                        outcomes.append((True, result))
+        except Exception as exc:
+            self._fail(batch, exc)
+            return None
+        return outcomes
+
+    @staticmethod
+    def _fail(batch: list[_Job], exc: Exception) -> None:
+        """The transaction as a whole failed: nothing of the batch is written."""
+        log.warning("a group transaction of %d job(s) failed: %s", len(batch), exc)
+        for job in batch:
+            job.future.set_exception(exc)
 
 
 # PostgreSQL's deadlock_detected and serialization_failure: a job's statement was chosen to give way to another

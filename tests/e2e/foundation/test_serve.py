@@ -40,7 +40,7 @@ def test_init_then_serve_answers_the_contract(tmp_path: Path) -> None:
                 "title": {"type": "universal", "content": "Coffee"},
                 "defaultMeasureUnit": "pc",
                 "defaultDepartment": {"id": 1},
-                "externalId": "SKU-001",
+                "externalId": "SKU-100",
             }
             assert http.post("/api/v1/offers", json=offer, headers=key).status_code == 200
             assert http.post("/api/v1/offers", json=offer, headers=key).status_code == 409

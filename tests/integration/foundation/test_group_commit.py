@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from openvcr.store.db import Database, NestedWriteError
@@ -87,6 +87,45 @@ def test_a_failing_job_is_rolled_back_alone_and_gets_its_own_error(db: Database)
         assert sorted(conn.execute(select(probe.c.v)).scalars()) == ["a", "b"]
     assert group.stats().transactions == 2  # the failures did not split the batch
     group.close()
+
+
+def test_a_batch_pays_savepoints_only_when_one_of_its_jobs_fails(db: Database) -> None:
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    group = GroupCommit(db)
+    started, release = threading.Event(), threading.Event()
+
+    def blocker(conn: Connection) -> None:
+        started.set()
+        release.wait(10)
+
+    try:
+        group.submit(blocker)
+        assert started.wait(10)
+        good = [group.submit(_insert(f"g{n}")) for n in range(3)]
+        release.set()
+        assert [future.result(10) for future in good] == [1, 2, 3]
+        assert "SAVEPOINT" not in statements
+
+        started.clear()
+        release.clear()
+        group.submit(blocker)
+        assert started.wait(10)
+        again = [group.submit(_insert("g0")), group.submit(_insert("h1"))]
+        release.set()
+        with pytest.raises(IntegrityError):
+            again[0].result(10)
+        assert isinstance(again[1].result(10), int)
+        assert statements.count("SAVEPOINT") == 2  # the batch of two ran again guarded: one savepoint a job
+        with db.read() as conn:
+            assert sorted(conn.execute(select(probe.c.v)).scalars()) == ["g0", "g1", "g2", "h1"]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+        group.close()
 
 
 def test_a_result_is_given_only_once_its_transaction_is_committed(db: Database) -> None:

@@ -1,0 +1,189 @@
+"""``AsyncClient``: the VCR API v1 over ``httpx.AsyncClient``; the same methods as ``Client``, awaited."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from types import TracebackType
+from typing import TypeVar
+
+import httpx
+
+from openvcr.client import _base as b
+from openvcr.client import models as m
+
+T = TypeVar("T")
+
+
+class AsyncClient:
+    """An asyncio client of one register's VCR API v1.
+
+    ``base_url`` is the server's address (``https://vcr.example.am``; ``/api/v1`` is added unless given).
+    Every call has a timeout (``timeout``, 30 s to read and 5 s to connect by default). A fiscal call given an
+    ``idempotency_key`` is retried up to ``max_retries`` times after a network error, with the same key; nothing
+    else is retried. ``user_agent`` is your product token (``my-shop/1.2``), sent before the SDK's own.
+    ``transport`` replaces httpx's (a proxy, a test double). Use it as an async context manager, or await
+    ``aclose()``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = b.DEFAULT_MAX_RETRIES,
+        retry_backoff: float = b.DEFAULT_RETRY_BACKOFF,
+        user_agent: str | None = None,
+        verify: ssl.SSLContext | bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._settings = b.Settings.of(base_url, api_key, timeout, max_retries, retry_backoff, user_agent)
+        self._http = httpx.AsyncClient(**self._settings.client_options(), verify=verify, transport=transport)
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    def __repr__(self) -> str:
+        return f"AsyncClient(base_url={self.base_url!r}, api_key=<hidden>)"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def _call(self, call: b.Call[T]) -> T:
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.request(
+                    call.method, call.path, params=call.params, content=call.content(), headers=call.headers()
+                )
+            except httpx.TransportError as exc:
+                error = b.network_error(exc, call)
+                delay = self._settings.retry_delay(call, attempt, error)
+                if delay is None:
+                    raise error from exc
+                await asyncio.sleep(delay)
+                attempt += 1
+                continue
+            return b.read_answer(response, call)
+
+    # --- account and catalog ---
+
+    async def whoami(self) -> m.WhoAmI:
+        """``GET /whoami``: the register this API key belongs to."""
+        return await self._call(b.whoami())
+
+    async def list_cashiers(self) -> list[m.Cashier]:
+        """``GET /cashiers``."""
+        return await self._call(b.list_cashiers())
+
+    async def create_cashier(self, cashier: m.CashierCreate) -> m.CashierCreated:
+        """``POST /cashiers``."""
+        return await self._call(b.create_cashier(cashier))
+
+    async def list_departments(self) -> list[m.Department]:
+        """``GET /departments``: those the tax authority confirmed."""
+        return await self._call(b.list_departments())
+
+    async def create_department(self, department: m.DepartmentCreate) -> m.DepartmentCreated:
+        """``POST /departments``: configured at the tax authority before it answers."""
+        return await self._call(b.create_department(department))
+
+    async def create_offer(self, offer: m.OfferCreate) -> m.OfferCreated:
+        """``POST /offers``."""
+        return await self._call(b.create_offer(offer))
+
+    async def list_offers(
+        self, *, external_id: str | None = None, type: m.OfferType | None = None, include_archived: bool = False
+    ) -> list[m.Offer]:
+        """``GET /offers``: at most 500."""
+        return await self._call(b.list_offers(external_id, type, include_archived))
+
+    async def get_offer(self, offer_id: int) -> m.Offer:
+        """``GET /offers/{id}``."""
+        return await self._call(b.get_offer(offer_id))
+
+    async def update_offer(self, offer_id: int, *, title: m.LocalizedTitle | m.UniversalTitle) -> m.Offer:
+        """``PATCH /offers/{id}``: a new title, for future receipts only."""
+        return await self._call(b.update_offer(offer_id, title))
+
+    async def archive_offer(self, offer_id: int) -> m.Offer:
+        """``DELETE /offers/{id}``: the offer can no longer be sold; lists hide it unless asked."""
+        return await self._call(b.archive_offer(offer_id))
+
+    async def search_classifier(
+        self, query: str, *, type: m.OfferType, language: m.Language = "hy"
+    ) -> list[m.ClassifierHit]:
+        """``GET /searchByClassifier``: goods (HS-based codes) or services (activity codes), best first."""
+        return await self._call(b.search_classifier(query, type, language))
+
+    async def exchange_rate(self, currency: str) -> m.ExchangeRate:
+        """``GET /exchange-rate``: the CBA rate a sale made now converts ``currency`` at."""
+        return await self._call(b.exchange_rate(currency))
+
+    # --- sales ---
+
+    async def create_sale(self, sale: m.SaleCreate, *, idempotency_key: str | None = None) -> m.SaleCreated:
+        """``POST /sales``: register a sale with the tax authority."""
+        return await self._call(b.create_sale(sale, idempotency_key))
+
+    async def get_sale(self, sale_id: int) -> m.SaleDetail:
+        """``GET /sales/{id}``."""
+        return await self._call(b.get_sale(sale_id))
+
+    async def refund_sale(
+        self, refund: m.SaleRefundCreate, *, idempotency_key: str | None = None
+    ) -> m.SaleRefundCreated:
+        """``POST /sales/refund``: all of a sale, or some lines and quantities."""
+        return await self._call(b.refund_sale(refund, idempotency_key))
+
+    async def get_sale_refund(self, refund_id: int) -> m.SaleRefundStatus:
+        """``GET /sales/refunds/{id}``."""
+        return await self._call(b.get_sale_refund(refund_id))
+
+    # --- prepayments ---
+
+    async def create_prepayment(
+        self, prepayment: m.PrepaymentCreate, *, idempotency_key: str | None = None
+    ) -> m.PrepaymentCreated:
+        """``POST /prepayments``: an advance payment for a buyer."""
+        return await self._call(b.create_prepayment(prepayment, idempotency_key))
+
+    async def get_prepayment(self, prepayment_id: int) -> m.PrepaymentDetail:
+        """``GET /prepayments/{id}``."""
+        return await self._call(b.get_prepayment(prepayment_id))
+
+    async def list_prepayments(
+        self, *, customer_ref: str | None = None, state: m.PrepaymentStateFilter | None = None
+    ) -> list[m.PrepaymentRow]:
+        """``GET /prepayments``: newest first, at most 500."""
+        return await self._call(b.list_prepayments(customer_ref, state))
+
+    async def prepayment_balance(self, customer_ref: str) -> m.PrepaymentBalance:
+        """``GET /prepayments/balance``: a customer's open balance (TIN, E.164 phone or e-mail)."""
+        return await self._call(b.prepayment_balance(customer_ref))
+
+    async def refund_prepayment(
+        self, refund: m.PrepaymentRefundCreate, *, idempotency_key: str | None = None
+    ) -> m.PrepaymentRefundCreated:
+        """``POST /prepayments/refund``: the whole remaining amount."""
+        return await self._call(b.refund_prepayment(refund, idempotency_key))
+
+    async def get_prepayment_refund(self, refund_id: int) -> m.PrepaymentRefundStatus:
+        """``GET /prepayments/refunds/{id}``."""
+        return await self._call(b.get_prepayment_refund(refund_id))
+
+    # --- pending documents ---
+
+    async def pending_status(self, pending: m.Pending) -> b.DocumentStatus:
+        """The document a ``PendingError`` points at (its ``fiscal_status``, and its receipt once fiscalized)."""
+        return await self._call(b.pending_status(pending))
