@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck unit integration e2e browser chromium bench clean install
+.PHONY: serve test lint typecheck unit integration e2e browser chromium bench clean install system-tools
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -27,10 +27,10 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit -q
 
-integration: $(STAMP)
+integration: $(STAMP) system-tools
 	$(BIN)/pytest tests/integration -q
 
-e2e: $(STAMP)
+e2e: $(STAMP) system-tools
 	$(BIN)/pytest tests/e2e -q
 
 # Browser tests drive Debian's chromium (never a downloaded one); as root it is installed when missing.
@@ -41,7 +41,18 @@ chromium:
 browser: $(STAMP) chromium
 	$(BIN)/pytest tests/browser -q
 
-test: lint typecheck chromium
+# System tools the tests use (command:Debian package), installed when missing and we are root.
+SYSTEM_TOOLS := pdftotext:poppler-utils pdfinfo:poppler-utils
+
+system-tools:
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+		command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$(echo $$missing | tr ' ' '\n' | sort -u); \
+	fi
+
+test: lint typecheck chromium system-tools
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

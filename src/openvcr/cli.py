@@ -199,6 +199,9 @@ def serve(
         err_console.print(f"[red]port {busy[0]} on {host} is in use: cannot serve[/red]", highlight=False)
         raise typer.Exit(EXIT_CANNOT_START)
     console.print(f"API:  http://{host}:{port}/api/v1   docs: http://{host}:{port}/docs")
+    from openvcr.receipts.delivery import banner
+
+    console.print(banner(settings), highlight=False, soft_wrap=True)  # where receipt e-mails go, or how to enable them
     vsdc_process = None
     _exit_on_signals()
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -89,10 +90,39 @@ class Settings(BaseSettings):
     atax_timeout_seconds: float = 10.0
     # --- end V-SDC ---
 
+    # --- Receipt e-mail (openvcr.receipts.delivery) ---
+    # smtp://user:pass@host:587 (STARTTLS, required), smtps://user:pass@host:465 (implicit TLS),
+    # smtp://host:25?starttls=off (a local relay without TLS, no credentials). None: receipt e-mails are held.
+    smtp_url: SecretStr | None = None
+    mail_from: str | None = None  # the From address, e.g. "Shop <receipts@shop.am>"; needed with smtp_url
+    mail_reply_to: str | None = None
+    smtp_timeout_seconds: float = Field(default=20.0, gt=0, le=120)  # each SMTP command
+    smtp_ca_file: Path | None = None  # a CA to trust for the SMTP server's certificate (default: the system's)
+    mail_retry_base_seconds: float = Field(default=5.0, gt=0)  # backoff base × 2^(attempt−1) …
+    mail_retry_max_seconds: float = Field(default=900.0, gt=0)  # … at most this
+    # --- end receipt e-mail ---
+
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
         if self.environment == "production" and self.master_key.get_secret_value() == DEV_MASTER_KEY:
             raise ValueError("OPENVCR_MASTER_KEY must be set to a secret value in production")
+        return self
+
+    @model_validator(mode="after")
+    def _mail_settings(self) -> Settings:
+        if self.smtp_url is None:
+            return self
+        url = urlsplit(self.smtp_url.get_secret_value())
+        if url.scheme not in ("smtp", "smtps") or not url.hostname:
+            raise ValueError("OPENVCR_SMTP_URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465")
+        if url.username and "starttls=off" in url.query.lower():
+            raise ValueError("OPENVCR_SMTP_URL with starttls=off takes no credentials: they would be sent in clear")
+        if not self.mail_from:
+            raise ValueError("OPENVCR_MAIL_FROM must be set when OPENVCR_SMTP_URL is")
+        try:
+            url.port  # noqa: B018 - parses the port
+        except ValueError as exc:
+            raise ValueError(f"OPENVCR_SMTP_URL has an invalid port: {exc}") from exc
         return self
 
     def production_problems(self, *, vsdc: bool) -> list[str]:

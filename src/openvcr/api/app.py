@@ -45,6 +45,7 @@ def _routers() -> list[APIRouter]:
     from openvcr.catalog.api import router as catalog_router
     from openvcr.prepayments.api import router as prepayments_router
     from openvcr.receipts.api import router as receipts_router
+    from openvcr.receipts.api_pdf import router as receipt_pdf_router
     from openvcr.registers.api import router as registers_router
     from openvcr.sales.api import router as sales_router
     from openvcr.sales.api_rates import router as rates_router
@@ -56,6 +57,7 @@ def _routers() -> list[APIRouter]:
         sales_router,
         rates_router,
         prepayments_router,
+        receipt_pdf_router,  # before the page: /r/{url_id} would take "abc.pdf" as an id
         receipts_router,
         vsdc_router,
     ]
@@ -133,15 +135,20 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         from openvcr.catalog.classifier import warm_up
+        from openvcr.receipts.delivery import mail_worker
 
         warm_up()  # build the classifier index now, not on the first search
         stop = threading.Event()
         thread = threading.Thread(target=_maintenance_loop, args=(ctx, stop), name="openvcr-maintenance", daemon=True)
         thread.start()
+        mailer = mail_worker(ctx.settings, ctx.db)  # receipt e-mails, in every worker process; None: held
+        mail_stop = mailer.start()[1] if mailer is not None else None
         try:
             yield
         finally:
             stop.set()
+            if mail_stop is not None:
+                mail_stop.set()
             ctx.authenticator.close()
             if ctx.rate_feed is not None:
                 ctx.rate_feed.close()

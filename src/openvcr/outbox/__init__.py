@@ -14,6 +14,11 @@ Rules:
   Any other exception counts as retryable.
 - Exactly once from the receiver's point of view: the receiver deduplicates on the key, so a delivery whose
   answer was lost is repeated with the same key and acknowledged without a second effect.
+- A receiver that cannot deduplicate (an SMTP server, a person's mailbox) gets *at most* once: its deliverer
+  records its point of no return (``repository.mark_handed_over``, own transaction) just before the
+  irrevocable step, and an attempt found ``handed_over`` and never finished (its process stopped while it
+  waited for the answer) is not repeated: the next attempt fails the message as in doubt
+  (``repository.handed_over_before``). The window of doubt is from that record to the receiver's answer.
 
 Modules: ``models`` (types and errors), ``repository`` (SQL), ``worker`` (delivery), ``cli``
 (``openvcr outbox …``).

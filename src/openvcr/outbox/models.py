@@ -10,6 +10,10 @@ PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"
 
+# Outcomes of an attempt (``outbox_attempts.outcome``) before it ends as delivered, retry or failed.
+STARTED = "started"
+HANDED_OVER = "handed_over"  # the deliverer passed its point of no return (``repository.mark_handed_over``)
+
 
 class DeliveryRetryable(Exception):
     """The delivery did not succeed this time; try again later."""
@@ -39,3 +43,18 @@ class KindStatus:
     delivered: int
     failed: int
     oldest_pending_at: int | None
+
+
+@dataclass(frozen=True)
+class MessageInfo:
+    """One message as ``openvcr outbox list`` shows it."""
+
+    id: int
+    kind: str
+    key: str
+    status: str
+    attempts: int
+    next_attempt_at: int
+    last_error: str | None
+    created_at: int
+    delivered_at: int | None

@@ -8,7 +8,16 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
-from openvcr.outbox.models import DELIVERED, FAILED, PENDING, KindStatus, OutboxMessage
+from openvcr.outbox.models import (
+    DELIVERED,
+    FAILED,
+    HANDED_OVER,
+    PENDING,
+    STARTED,
+    KindStatus,
+    MessageInfo,
+    OutboxMessage,
+)
 from openvcr.store.db import now_ms
 from openvcr.store.schema.outbox import outbox_attempts, outbox_messages
 
@@ -37,6 +46,20 @@ def enqueue(conn: Connection, kind: str, key: str, payload: Mapping[str, Any]) -
     return int(message_id)
 
 
+def _due(kinds: Iterable[str], now: int) -> Any:
+    return (
+        outbox_messages.c.status == PENDING,
+        outbox_messages.c.kind.in_(sorted(kinds)),
+        outbox_messages.c.next_attempt_at <= now,
+        or_(outbox_messages.c.locked_until.is_(None), outbox_messages.c.locked_until <= now),
+    )
+
+
+def any_due(conn: Connection, kinds: Iterable[str], now: int) -> bool:
+    """Whether a message of ``kinds`` is due at ``now`` (a read: no write lock is taken to find nothing)."""
+    return conn.execute(select(outbox_messages.c.id).where(*_due(kinds, now)).limit(1)).first() is not None
+
+
 def claim(
     conn: Connection,
     kinds: Iterable[str],
@@ -52,12 +75,7 @@ def claim(
     """
     query = (
         select(outbox_messages)
-        .where(
-            outbox_messages.c.status == PENDING,
-            outbox_messages.c.kind.in_(sorted(kinds)),
-            outbox_messages.c.next_attempt_at <= now,
-            or_(outbox_messages.c.locked_until.is_(None), outbox_messages.c.locked_until <= now),
-        )
+        .where(*_due(kinds, now))
         .order_by(outbox_messages.c.next_attempt_at, outbox_messages.c.id)
         .limit(1)
     )
@@ -75,7 +93,7 @@ def claim(
         .where(outbox_messages.c.id == row.id)
         .values(attempts=attempt, locked_until=now + lease_ms)
     )
-    conn.execute(insert(outbox_attempts).values(message_id=row.id, attempt=attempt, started_at=now, outcome="started"))
+    conn.execute(insert(outbox_attempts).values(message_id=row.id, attempt=attempt, started_at=now, outcome=STARTED))
     return OutboxMessage(id=row.id, kind=row.kind, key=row.key, payload=json.loads(row.payload), attempt=attempt)
 
 
@@ -135,3 +153,53 @@ def message_status(conn: Connection, key: str) -> str | None:
     """The status of the message with this key (None when there is none)."""
     value = conn.execute(select(outbox_messages.c.status).where(outbox_messages.c.key == key)).scalar()
     return None if value is None else str(value)
+
+
+def mark_handed_over(conn: Connection, message: OutboxMessage) -> None:
+    """Record that this attempt reached its point of no return (the receiver may have the message from now on)."""
+    conn.execute(
+        update(outbox_attempts)
+        .where(
+            outbox_attempts.c.message_id == message.id,
+            outbox_attempts.c.attempt == message.attempt,
+            outbox_attempts.c.outcome == STARTED,
+        )
+        .values(outcome=HANDED_OVER)
+    )
+
+
+def handed_over_before(conn: Connection, message: OutboxMessage) -> int | None:
+    """The number of an earlier attempt that was handed over and never finished (its process stopped), if any."""
+    value = conn.execute(
+        select(func.min(outbox_attempts.c.attempt)).where(
+            outbox_attempts.c.message_id == message.id,
+            outbox_attempts.c.attempt < message.attempt,
+            outbox_attempts.c.outcome == HANDED_OVER,
+        )
+    ).scalar()
+    return None if value is None else int(value)
+
+
+def list_messages(
+    conn: Connection, kinds: Iterable[str] | None = None, status: str | None = None, limit: int = 50
+) -> list[MessageInfo]:
+    """The newest messages (of ``kinds``, in ``status``), newest first, with their last error."""
+    query = select(outbox_messages).order_by(outbox_messages.c.id.desc()).limit(limit)
+    if kinds is not None:
+        query = query.where(outbox_messages.c.kind.in_(list(kinds)))
+    if status is not None:
+        query = query.where(outbox_messages.c.status == status)
+    return [
+        MessageInfo(
+            id=int(row.id),
+            kind=row.kind,
+            key=row.key,
+            status=row.status,
+            attempts=int(row.attempts),
+            next_attempt_at=int(row.next_attempt_at),
+            last_error=row.last_error,
+            created_at=int(row.created_at),
+            delivered_at=None if row.delivered_at is None else int(row.delivered_at),
+        )
+        for row in conn.execute(query)
+    ]

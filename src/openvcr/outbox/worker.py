@@ -43,6 +43,10 @@ class OutboxWorker:
         """Take one due message: lease it and record the start of an attempt, in one transaction."""
         if not self.deliverers:
             return None
+        if not exclude:  # an idle worker looks first, without taking the database's write lock
+            with self.db.read() as conn:
+                if not repository.any_due(conn, self.deliverers, now):
+                    return None
         with self.db.write() as conn:
             return repository.claim(
                 conn, self.deliverers, now, lease_ms=self.lease_ms, exclude=exclude, skip_locked=not self.db.is_sqlite

@@ -35,7 +35,7 @@ outbox_attempts = Table(
     Column("attempt", Integer, nullable=False),
     Column("started_at", BigInteger, nullable=False),
     Column("finished_at", BigInteger, nullable=True),
-    Column("outcome", String(16), nullable=False),  # started | delivered | retry | failed
+    Column("outcome", String(16), nullable=False),  # started | handed_over | delivered | retry | failed
     Column("error", Text, nullable=True),
     UniqueConstraint("message_id", "attempt", name="uq_outbox_attempts_message_attempt"),
 )
