@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from openvcr.receipts.i18n import DEFAULT_LANGUAGE, STRINGS
-from openvcr.receipts.render import _line as page_line
-from openvcr.receipts.render import amount, yerevan_time
+from openvcr.receipts.render import amount, localized, page_line, rate, tax_line, yerevan_time
 from openvcr.receipts.service import ReceiptDocument
 
 
@@ -49,6 +48,8 @@ class ReceiptContent:
     qr: str | None  # SRC's QR text
     verification: str  # "Fiscal journal · Entry No. 3: Verified …"
     verified: bool
+    taxes: tuple[tuple[str, str], ...] = ()  # ("incl. VAT 20%", "3 333.33") or ("Without VAT (turnover tax)", …)
+    watermark: str | None = None  # a sandbox register's receipt: "TEST — NOT A FISCAL RECEIPT"
 
 
 def receipt_content(document: ReceiptDocument, language: str) -> ReceiptContent:
@@ -66,16 +67,25 @@ def receipt_content(document: ReceiptDocument, language: str) -> ReceiptContent:
     if fiscal:
         fields.append((t["fiscal"], fiscal))
     fields.append((t["time"], time))
+    if document.cashier is not None:
+        fields.append((t["cashier"], f"{localized(document.cashier.name, language)} (№ {document.cashier.number})"))
+    if document.buyer_tin:
+        fields.append((t["buyer_tin"], document.buyer_tin))
+    if document.currency is not None:
+        fields.append((t["currency"], document.currency.code))
+        fields.append((t["rate"], f"1 {document.currency.code} = {rate(document.currency.rate)} AMD"))
     if document.refund_of is not None:
         fields.append((t["refund_of"], str(document.refund_of)))
     lines = []
     for line in document.lines:
-        shown = page_line(line, language, t)
+        shown = page_line(line, language, t, document.currency)
         notes = []
         if shown["discount"]:
             notes.append(f"{t['discount']}: {shown['discount']}")
         if shown["additional_discount"]:
             notes.append(f"{t['additional_discount']}: {shown['additional_discount']}")
+        if shown["foreign_price"]:
+            notes.append(f"{t['price']}: {shown['foreign_price']}")
         lines.append(
             ContentLine(
                 title=shown["title"],
@@ -116,6 +126,8 @@ def receipt_content(document: ReceiptDocument, language: str) -> ReceiptContent:
         qr=str(receipt["qr"]) if receipt.get("qr") else None,
         verification=status,
         verified=verification.ok,
+        taxes=tuple((shown["label"], shown["value"]) for shown in (tax_line(tax, t) for tax in document.taxes)),
+        watermark=t["watermark"] if document.sandbox else None,
     )
 
 

@@ -57,7 +57,8 @@ def subject(content: ReceiptContent) -> str:
 
 def plain_text(content: ReceiptContent, url: str) -> str:
     m = MAIL_STRINGS[content.language]
-    out = [content.business]
+    out = [f"*** {content.watermark} ***", ""] if content.watermark else []
+    out.append(content.business)
     if content.address:
         out.append(content.address)
     out += ["", content.title, "", m["intro"], ""]
@@ -69,6 +70,7 @@ def plain_text(content: ReceiptContent, url: str) -> str:
             out.append(f"{line.title}: {line.quantity}{price} = {line.total}")
             out += [f"  {note}" for note in line.notes]
     out += ["", f"{content.total_label}: {content.total}"]
+    out += [f"{label}: {value}" for label, value in content.taxes]
     out += [f"{label}: {value}" for label, value in content.payments]
     if content.change is not None:
         out.append(f"{content.change[0]}: {content.change[1]}")

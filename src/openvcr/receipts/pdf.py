@@ -163,6 +163,9 @@ class _Writer:
 
     def write(self) -> None:
         content, layout, pdf = self.content, self.layout, self.pdf
+        if content.watermark:
+            self.block(content.watermark, layout.title, bold=True, align=Align.C)
+            pdf.ln(1)
         self.block(content.business, layout.business, bold=True, align=Align.C)
         if content.address:
             self.block(content.address, layout.small, align=Align.C)
@@ -176,6 +179,8 @@ class _Writer:
             self.lines_table() if layout.table else self.lines_stacked()
         self.rule()
         self.pair(content.total_label, content.total, layout.title, bold=True)
+        for label, value in content.taxes:
+            self.pair(label, value, layout.small if not layout.table else layout.text)
         for label, value in content.payments:
             self.pair(label, value, layout.text)
         if content.change is not None:

@@ -74,7 +74,7 @@ def unit_name(unit: str, language: str) -> str:
     return UNIT_NAMES.get(language, {}).get(unit, unit)
 
 
-def _discount_text(value: Decimal | None, kind: str | None, t: dict[str, str]) -> str | None:
+def _discountlocalized(value: Decimal | None, kind: str | None, t: dict[str, str]) -> str | None:
     if value is None or kind is None:
         return None
     if kind == "percent":
@@ -106,7 +106,7 @@ class PageLinks:
         return self.related.format(url_id=quote(url_id, safe=""))
 
 
-def _tax(tax: TaxLine, t: dict[str, str]) -> dict[str, Any]:
+def tax_line(tax: TaxLine, t: dict[str, str]) -> dict[str, Any]:
     if tax.vat is not None:
         return {"regime": tax.regime, "label": t["vat_included"], "value": amount(tax.vat), "base": amount(tax.amount)}
     return {
@@ -117,17 +117,17 @@ def _tax(tax: TaxLine, t: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _line(line: ReceiptLine, language: str, t: dict[str, str], currency: ForeignCurrency | None) -> dict[str, Any]:
+def page_line(line: ReceiptLine, language: str, t: dict[str, str], currency: ForeignCurrency | None) -> dict[str, Any]:
     foreign = None
     if line.foreign_price is not None and currency is not None:
         foreign = f"{amount(line.foreign_price)} {currency.code}"
     return {
-        "title": _text(line.title, language),
+        "title": localized(line.title, language),
         "quantity": quantity(line.quantity),
         "unit": unit_name(line.unit, language),
         "price": None if line.price is None else amount(line.price),
-        "discount": _discount_text(line.discount, line.discount_type, t),
-        "additional_discount": _discount_text(line.additional_discount, line.additional_discount_type, t),
+        "discount": _discountlocalized(line.discount, line.discount_type, t),
+        "additional_discount": _discountlocalized(line.additional_discount, line.additional_discount_type, t),
         "total": amount(line.total),
         "foreign_price": foreign,
         "regime": line.tax_regime,
@@ -150,7 +150,7 @@ def render_receipt(document: ReceiptDocument, language: str, links: PageLinks | 
         title=t[document.kind],
         receipt=receipt,
         time=yerevan_time(receipt["time"]),
-        lines=[_line(line, language, t, currency) for line in document.lines],
+        lines=[page_line(line, language, t, currency) for line in document.lines],
         total=amount(document.total),
         payments=[(t[label], amount(value)) for label, value in document.payments],
         change=amount(document.change),
@@ -160,11 +160,11 @@ def render_receipt(document: ReceiptDocument, language: str, links: PageLinks | 
         reason=None if verification.reason is None else t[f"reason_{verification.reason}"],
         entry_number=verification.number,
         sandbox=document.sandbox,
-        cashier_name=None if cashier is None else _text(cashier.name, language),
+        cashier_name=None if cashier is None else localized(cashier.name, language),
         cashier_number=None if cashier is None else cashier.number,
         buyer_tin=document.buyer_tin,
         currency=None if currency is None else {"code": currency.code, "rate": rate(currency.rate)},
-        taxes=[_tax(tax, t) for tax in document.taxes],
+        taxes=[tax_line(tax, t) for tax in document.taxes],
         refund_of_href=None if document.refund_of_url_id is None else links.to(document.refund_of_url_id),
         refunds=[
             {"href": links.to(linked.url_id), "receipt_id": linked.receipt_id, "total": amount(linked.total)}
@@ -174,7 +174,7 @@ def render_receipt(document: ReceiptDocument, language: str, links: PageLinks | 
     )
 
 
-def _text(texts: dict[str, str], language: str) -> str:
+def localized(texts: dict[str, str], language: str) -> str:
     return texts.get(language) or texts.get("multi") or texts.get("hy") or next(iter(texts.values()), "")
 
 

@@ -16,6 +16,7 @@ from openvcr.config import Settings
 from openvcr.outbox import repository as outbox
 from openvcr.outbox.worker import OutboxWorker
 from openvcr.receipts.delivery import RECEIPT_EMAIL, ReceiptMailer, banner, held_kinds, mail_worker
+from openvcr.receipts.i18n import STRINGS
 from openvcr.receipts.smtp import SmtpServer
 from openvcr.store.db import now_ms
 from openvcr.store.schema.outbox import outbox_attempts, outbox_messages
@@ -117,10 +118,14 @@ def test_a_sale_with_a_receipt_email_sends_exactly_one_message_in_its_language(
     link = f"https://receipts.shop.test/r/{created['urlId']}" + ("" if language == "hy" else f"?lang={language}")
     assert link in text and f'href="{link}"' in html
     assert "«Ավազարկղ» ՍՊԸ" in text and "«Ավազարկղ» ՍՊԸ" in html
+    watermark = STRINGS[language]["watermark"]  # a sandbox register's receipt says it is not fiscal, everywhere
+    assert text.startswith(f"*** {watermark} ***") and watermark in html
+    assert STRINGS[language]["cashier"] in text and STRINGS[language]["vat_included"] in text
     assert created["fiscal"] in text and created["fiscal"] in html and "44\u202f000.00" in text
     assert {"hy": "Ընդամենը", "ru": "Итого", "en": "Total"}[language] in text
     pdf_words = " ".join(pdf_text(pdf).split())
     assert created["fiscal"] in pdf_words and "«Ավազարկղ» ՍՊԸ" in pdf_words and subject in pdf_words
+    assert " ".join(watermark.split()) in pdf_words and STRINGS[language]["vat_included"] in pdf_words
     assert (row.status, row.attempts, row.last_error) == ("delivered", 1, None)
     assert attempts(api, key) == [(1, "delivered")]
 
