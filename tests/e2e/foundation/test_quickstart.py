@@ -41,7 +41,8 @@ def test_the_quick_start_works_unchanged_on_a_fresh_install(tmp_path: Path) -> N
             body = sale.json()
             assert body["crn"] == init["crn"] and body["saleId"] > 0 and body["urlId"]
             detail = http.get(f"/sales/{body['saleId']}", headers=headers).json()
-            page = httpx.get(f"{base}/r/{body['urlId']}", params={"lang": "en"}, timeout=10)
+            assert body["receiptUrl"] == f"{base}/en/r/{init['crn']}/{body['urlId']}"
+            page = httpx.get(body["receiptUrl"], timeout=10)
     assert float(detail["nonCashAmount"]) == 20000 and float(detail["cashAmount"]) == 0
     assert page.status_code == 200 and "Wireless mouse" in page.text
 
