@@ -13,11 +13,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from openvcr.commands import existing_database
 from openvcr.config import get_settings
 from openvcr.outbox import repository
 from openvcr.outbox.models import DELIVERED, FAILED, PENDING
 from openvcr.receipts.delivery import held_kinds
-from openvcr.store.db import Database
 
 outbox_app = typer.Typer(help="The outbox: documents waiting to be delivered after commit.")
 
@@ -39,7 +39,7 @@ def status_command(
     """Show how many messages are pending, held, delivered and failed, per kind."""
     settings = get_settings()
     held = held_kinds(settings)
-    db = Database(database or settings.database_url)
+    db = existing_database(database or settings.database_url)
     try:
         with db.read() as conn:
             rows = repository.status(conn)
@@ -92,7 +92,7 @@ def list_command(
         kinds = {k for k in held if kinds is None or k in kinds}
     elif status == PENDING:
         kinds = {k for k in (kinds or _all_kinds(database or settings.database_url)) if k not in held}
-    db = Database(database or settings.database_url)
+    db = existing_database(database or settings.database_url)
     try:
         with db.read() as conn:
             rows = repository.list_messages(conn, kinds, stored_status, limit)
@@ -136,7 +136,7 @@ def list_command(
 
 
 def _all_kinds(url: str) -> set[str]:
-    db = Database(url)
+    db = existing_database(url)
     try:
         with db.read() as conn:
             return {row.kind for row in repository.status(conn)}

@@ -23,6 +23,8 @@ COMMANDS = [
     ["src", "in-doubt"],
     ["rates", "show", "USD"],
     ["rates", "set", "USD", "387.5"],
+    ["outbox", "status"],
+    ["outbox", "list", "--kind", "receipt_email"],
 ]
 
 
