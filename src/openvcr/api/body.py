@@ -4,19 +4,16 @@ Rules:
 - A body larger than ``OPENVCR_MAX_BODY_BYTES`` (default 1 MiB) is a **413** with the error envelope: refused
   on its ``Content-Length`` before a byte is read, or as soon as a streamed (chunked) body passes the limit.
   A ``Content-Length`` that is not a number is a 400.
-- JSON is read as the contract says: UTF-8 only, numbers from their text (``Decimal``, never a binary float),
-  no ``NaN`` / ``Infinity`` literals, integers of at most ``MAX_INTEGER_DIGITS`` digits, nesting at most
-  ``MAX_DEPTH`` deep, no lone surrogate escapes (text the database could not store). Every body that fails
-  any of these is the same 400, ``"Malformed JSON body"``, whatever went wrong (bad UTF-8, UTF-16, a BOM,
-  depth, a stray byte): the error names the position, never the input.
+- JSON is read by ``openvcr.core.jsontext.parse_json`` (UTF-8 only, numbers as ``Decimal``, no ``NaN``,
+  bounded depth, no lone surrogates). Every body it refuses is the same 400, ``"Malformed JSON body"``,
+  whatever went wrong (bad UTF-8, UTF-16, a BOM, depth, a stray byte): the error names the position, never
+  the input.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Coroutine
-from decimal import Decimal
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -25,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from openvcr.core.jsontext import parse_json
+
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-MAX_DEPTH = 32  # the deepest request of the contract nests 6 levels (items → offer → title → content → hy)
-MAX_INTEGER_DIGITS = 40
 BODY_TOO_LARGE = "Request body too large"
 _DIGITS = re.compile(rb"^[0-9]{1,19}$")
 
@@ -39,62 +36,8 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"{BODY_TOO_LARGE}: at most {limit} bytes")
 
 
-def _malformed(message: str, pos: int = 0) -> json.JSONDecodeError:
-    # ``doc`` stays empty so nothing of the input travels with the error.
-    error = json.JSONDecodeError(message, "", 0)
-    error.pos = pos
-    return error
-
-
-def _refuse_constant(name: str) -> Any:
-    raise _malformed(f"{name} is not a JSON number")
-
-
-def _integer(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
-        raise _malformed(f"an integer has at most {MAX_INTEGER_DIGITS} digits")
-    return int(text)
-
-
-def _check(value: Any, level: int = 0) -> None:
-    """Refuses nesting deeper than ``MAX_DEPTH`` and text that is not Unicode (a lone surrogate escape)."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise _malformed("a string holds a lone surrogate escape") from None
-    elif isinstance(value, dict | list):
-        if level >= MAX_DEPTH:
-            raise _malformed(f"JSON nests at most {MAX_DEPTH} levels")
-        if isinstance(value, dict):
-            for key, item in value.items():
-                _check(key, level + 1)
-                _check(item, level + 1)
-        else:
-            for item in value:
-                _check(item, level + 1)
-
-
-def parse_json(body: bytes) -> Any:
-    """``body`` as JSON by the rules above; any failure is a ``json.JSONDecodeError`` without the input."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _malformed("the body is not UTF-8", exc.start) from None
-    try:
-        value = json.loads(text, parse_float=Decimal, parse_int=_integer, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise _malformed(exc.msg, exc.pos) from None
-    except RecursionError:
-        raise _malformed(f"JSON nests at most {MAX_DEPTH} levels") from None
-    except ValueError:  # int() of too many digits, a lone surrogate …
-        raise _malformed("not a JSON number or string") from None
-    _check(value)
-    return value
-
-
 class StrictJSONRequest(Request):
-    """A request whose ``json()`` is :func:`parse_json` (FastAPI turns its error into the envelope's 400)."""
+    """A request whose ``json()`` is the strict reader (FastAPI turns its error into the envelope's 400)."""
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
