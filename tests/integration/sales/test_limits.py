@@ -158,3 +158,29 @@ def test_a_limit_outside_its_bounds_is_refused_and_changes_nothing(api: Api, val
         set_limits(conn, api.init.register_id, dict(values))
     with api.db.read() as conn:
         assert register_limits(conn, api.init.register_id) == before
+
+
+def test_the_registers_update_command_sets_and_resets_limits(api: Api) -> None:
+    from typer.testing import CliRunner
+
+    from openvcr.cli import app
+
+    runner = CliRunner()
+    register = str(api.init.register_id)
+    url = api.db.url
+    done = runner.invoke(app, ["registers", "update", register, "--max-change", "5000", "--database", url])
+    assert done.exit_code == 0, done.output
+    assert "change ≤ 5000.00 AMD" in done.output
+    listed = runner.invoke(app, ["registers", "list", "--json", "--database", url])
+    (row,) = [r for r in json.loads(listed.output) if r["id"] == api.init.register_id]
+    assert row["limits"]["maxChange"] == "5000.00" and row["limits"]["maxUnitPrice"] == "100000000.00"
+    before = everything(api)
+    assert_refused(post_sale(api, sale(price="100", amount={"cash": "5100.01"})), ["amount", "cash"], "5000 AMD")
+    assert everything(api) == before
+    for bad in ("0", "abc", "1e20"):
+        refused = runner.invoke(app, ["registers", "update", register, "--max-change", bad, "--database", url])
+        assert refused.exit_code == 2, (bad, refused.output)
+    reset = runner.invoke(app, ["registers", "update", register, "--max-change", "default", "--database", url])
+    assert reset.exit_code == 0, reset.output
+    with api.db.read() as conn:
+        assert register_limits(conn, api.init.register_id).max_change == Decimal("100000.00")
