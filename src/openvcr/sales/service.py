@@ -32,7 +32,7 @@ from openvcr.authority.gateway import PrintItem, PrintRequest, ReturnLine, Retur
 from openvcr.catalog import repository as catalog_repo
 from openvcr.catalog.models import Cashier, Department, Offer, OfferTitle
 from openvcr.catalog.service import OfferSpec, find_cashier, offer_title
-from openvcr.core.errors import Conflict, Issue, NotFound, ValidationFailed
+from openvcr.core.errors import Conflict, Issue, NotFound, ValidationFailed, excerpt
 from openvcr.core.limits import LimitExceeded
 from openvcr.core.money import ZERO, round_money
 from openvcr.core.receipt import (
@@ -100,7 +100,7 @@ def _resolve_offer(
         assert ref.external_id is not None
         offer = catalog_repo.find_offer(conn, register_id, external_id=ref.external_id)
         if offer is None and not ref.is_new:
-            raise _fail([*path, "externalId"], f"no offer with externalId {ref.external_id!r}")
+            raise _fail([*path, "externalId"], f"no offer with externalId {excerpt(ref.external_id)}")
     if offer is not None:
         if offer.archived_at is not None:
             raise _fail(path, f"offer {offer.id} is archived")
