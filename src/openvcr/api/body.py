@@ -24,7 +24,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openvcr.core.jsontext import parse_json
 
-DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 BODY_TOO_LARGE = "Request body too large"
 _DIGITS = re.compile(rb"^[0-9]{1,19}$")
 
