@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck unit integration e2e browser chromium bench clean install system-tools
+.PHONY: serve test lint typecheck unit integration e2e browser chromium fuzz bench clean install system-tools
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -54,6 +54,12 @@ system-tools:
 
 test: lint typecheck chromium system-tools
 	$(BIN)/pytest -q
+
+# Schemathesis over /openapi.json against a live `openvcr serve`: 250 examples per operation and mode, a fresh
+# seed each run (`make test` runs 20, derandomized, in process). OPENVCR_FUZZ_EXAMPLES changes the number.
+fuzz: $(STAMP)
+	OPENVCR_FUZZ_LIVE=1 OPENVCR_FUZZ_RANDOM=1 OPENVCR_FUZZ_EXAMPLES=$${OPENVCR_FUZZ_EXAMPLES:-250} \
+		$(BIN)/pytest -q -s --timeout=7200 tests/integration/fuzz
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # group writer gives the GIL up around every SQL statement while it holds the database's write lock; a
     # shorter interval gets it back sooner when request threads are computing.
     switch_interval_ms: float = Field(default=0.5, ge=0.05, le=50.0)
+    # The largest request body the API port takes (bytes); a larger one is a 413 before anything is parsed.
+    # The V-SDC port has its own cap (``openvcr.vsdc.schemas.MAX_BODY_BYTES``).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
     # API keys
     rate_limit_per_second: float = 200.0

@@ -4,7 +4,10 @@ Here, not in ``openvcr.api``, because every domain's ``schemas.py`` builds on th
 import the HTTP edge.
 
 - Money / quantities in requests: decimal strings; JSON numbers tolerated (converted via their text, never
-  via binary floating point). Responses: JSON numbers.
+  via binary floating point). Responses: JSON numbers. Amounts are 0 … ``MAX_AMOUNT``, quantities > 0 and at
+  most ``MAX_QUANTITY``, ids 1 … ``MAX_ID`` (``openvcr.core.limits``); non-finite numbers are refused.
+- Text in requests: control characters (NUL included) are refused, except in free-text comments, which strip
+  them (``clean_comment``); leading and trailing white space is trimmed.
 - Timestamps in responses: ``YYYY-MM-DDTHH:MM:SS.sssZ`` (UTC).
 - Localized text: request shape ``{"value": {...}, "localizationStrategy": ...}``; response shapes "entry list"
   and "language-keyed record".
@@ -21,6 +24,7 @@ import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 from pydantic.alias_generators import to_camel
 
+from openvcr.core.limits import MAX_AMOUNT, MAX_ID, MAX_QUANTITY
 from openvcr.core.money import to_json_number
 
 Language = Literal["hy", "ru", "en"]
@@ -44,7 +48,7 @@ def _decimal_from_json(value: Any) -> Decimal:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
-        return Decimal(repr(value))
+        return _decimal_from_json(Decimal(repr(value)))
     if isinstance(value, str):
         text = value.strip()
         if not _DECIMAL_TEXT.match(text):
@@ -54,6 +58,8 @@ def _decimal_from_json(value: Any) -> Decimal:
         except InvalidOperation as exc:  # pragma: no cover - guarded by the regex
             raise ValueError("must be a decimal string") from exc
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("must be a finite number")
         return value
     raise ValueError("must be a decimal string")
 
@@ -65,29 +71,50 @@ def _scale(value: Decimal) -> int:
 
 def _money(value: Any) -> Decimal:
     result = _decimal_from_json(value)
-    if _scale(result) > 2:
-        raise ValueError("an amount has at most 2 decimals")
     if result < 0:
         raise ValueError("an amount cannot be negative")
+    if result > MAX_AMOUNT:
+        raise ValueError(f"an amount is at most {MAX_AMOUNT} AMD")
+    if _scale(result) > 2:
+        raise ValueError("an amount has at most 2 decimals")
     return result.quantize(Decimal("0.01"))
 
 
 def _quantity(value: Any) -> Decimal:
     result = _decimal_from_json(value)
-    if _scale(result) > 3:
-        raise ValueError("a quantity has at most 3 decimals")
     if result <= 0:
         raise ValueError("a quantity must be greater than 0")
+    if result > MAX_QUANTITY:
+        raise ValueError(f"a quantity is at most {MAX_QUANTITY}")
+    if _scale(result) > 3:
+        raise ValueError("a quantity has at most 3 decimals")
     return result.quantize(Decimal("0.001"))
 
 
 def _plain_decimal(value: Any) -> Decimal:
-    return _decimal_from_json(value)
+    result = _decimal_from_json(value)
+    if abs(result) > MAX_AMOUNT:
+        raise ValueError(f"a number here is at most {MAX_AMOUNT} in size")
+    return result
+
+
+_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def no_control(value: Any) -> Any:
+    """A one-line text trimmed; ``ValueError`` when it holds a control character (NUL included)."""
+    if isinstance(value, str):
+        value = value.strip()
+        if _CONTROL_OR_BREAK.search(value):
+            raise ValueError("control characters (NUL, line breaks, escapes …) are not allowed here")
+    return value
 
 
 MoneyIn = Annotated[Decimal, BeforeValidator(_money), Field(json_schema_extra={"type": "string"})]
 QuantityIn = Annotated[Decimal, BeforeValidator(_quantity), Field(json_schema_extra={"type": "string"})]
 DecimalIn = Annotated[Decimal, BeforeValidator(_plain_decimal), Field(json_schema_extra={"type": "string"})]
+Text = Annotated[str, BeforeValidator(no_control)]
+"""A one-line text of a request: no control characters (NUL included)."""
 MoneyOut = Annotated[
     Decimal,
     PlainSerializer(to_json_number, return_type=float, when_used="always"),
@@ -108,9 +135,9 @@ class ApiModel(BaseModel):
 
 
 class LocalizedValue(ApiModel):
-    hy: str = Field(min_length=1, max_length=200)
-    ru: str | None = Field(default=None, max_length=200)
-    en: str | None = Field(default=None, max_length=200)
+    hy: Text = Field(min_length=1, max_length=200)
+    ru: Text | None = Field(default=None, max_length=200)
+    en: Text | None = Field(default=None, max_length=200)
 
 
 class LocalizedName(ApiModel):
@@ -147,7 +174,7 @@ def entry_list(owner_id: int, texts: dict[str, str]) -> list[TextEntry]:
 
 
 class PositiveId(ApiModel):
-    id: int = Field(gt=0)
+    id: int = Field(gt=0, le=MAX_ID)
 
     @field_validator("id", mode="before")
     @classmethod

@@ -15,9 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from openvcr import __version__
+from openvcr.api.body import BodyLimitMiddleware
 from openvcr.api.context import AppContext
 from openvcr.api.docs import install_docs
-from openvcr.api.errors import install_error_handlers
+from openvcr.api.errors import envelope, install_error_handlers
 from openvcr.api.observability import REGISTRY, RequestContextMiddleware, configure_logging, stop_logging
 from openvcr.api.ratelimit import RateLimiter
 from openvcr.api.responses import FastJSONResponse
@@ -168,6 +169,8 @@ def create_app(
     app.state.ctx = ctx
     app.router.route_class = OneHopRoute  # for the routes below; the routers set their own
     install_error_handlers(app)
+    # Inside the request context (added first), so a 413 carries the request id like every other answer.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, respond=envelope)
     app.add_middleware(RequestContextMiddleware)
     for router in _routers():
         app.include_router(router)

@@ -57,6 +57,7 @@ def envelope(
     message: str,
     issues: list[dict[str, Any]] | None = None,
     pending: e.PendingDocument | None = None,
+    request_id: str | None = None,
 ) -> FastJSONResponse:
     body: dict[str, Any] = {"error": message}
     if issues is not None:
@@ -68,10 +69,13 @@ def envelope(
             "statusUrl": pending.status_url,
             "mayResubmit": pending.may_resubmit,
         }
-    rid = request_id_var.get()
+    rid = request_id or request_id_var.get()
     if rid:
         body["requestId"] = rid
-    return FastJSONResponse(body, status_code=status)
+    response = FastJSONResponse(body, status_code=status)
+    if request_id:  # answered outside the request context: the middleware cannot add the header
+        response.headers["X-Request-Id"] = request_id
+    return response
 
 
 def status_of(error: e.OpenVCRError) -> int:
@@ -94,9 +98,12 @@ def validation_issues(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
     malformed = False
     for err in errors:
         kind = str(err.get("type", "invalid"))
+        message = str(err.get("msg", "invalid value"))
         if kind == "json_invalid":
             malformed = True
-        message = str(err.get("msg", "invalid value"))
+            reason = (err.get("ctx") or {}).get("error")
+            if isinstance(reason, str) and reason:
+                message = f"{message}: {reason[:100]}"
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
         issues.append({"path": _issue_path(tuple(err.get("loc", ()))), "message": message, "code": kind})
@@ -139,9 +146,16 @@ def install_error_handlers(app: FastAPI) -> None:
             response.headers[key] = value
         return response
 
-    async def on_unexpected(_request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error", exc_info=exc)
-        return envelope(500, "Internal error; retry with exponential backoff")
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette answers an unhandled exception outside every middleware, after the request context ended:
+        # the request id comes from the scope, where the context middleware left it.
+        rid = request.scope.get("state", {}).get("request_id")
+        token = request_id_var.set(rid)
+        try:
+            log.exception("unexpected error", exc_info=exc)
+        finally:
+            request_id_var.reset(token)
+        return envelope(500, "Internal error; retry with exponential backoff", request_id=rid)
 
     app.add_exception_handler(e.OpenVCRError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

@@ -6,7 +6,7 @@ the event loop and a contention on the GIL. The routers of the API use this rout
 ``def`` endpoint into a coroutine that runs the endpoint in one worker thread and lets FastAPI validate the
 answer on the event loop, where it would hold the GIL just as long. Endpoints that are coroutines already are
 left as they are. The endpoint's signature, name and annotations are unchanged (``functools.wraps``), so its
-parameters, dependencies and OpenAPI entry are too.
+parameters, dependencies and OpenAPI entry are too. Bodies are read by ``openvcr.api.body``'s strict JSON reader.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+
+from openvcr.api.body import StrictJSONRoute
 
 
 def in_one_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
@@ -32,6 +33,8 @@ def in_one_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-class OneHopRoute(APIRoute):
+class OneHopRoute(StrictJSONRoute):
+    """One hop off the event loop, and JSON bodies read strictly (``openvcr.api.body``)."""
+
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, in_one_hop(endpoint), **kwargs)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
+from openvcr.api.params import ResourceId
 from openvcr.api.routing import OneHopRoute
 from openvcr.catalog import service
 from openvcr.catalog.models import OfferTitle
@@ -97,7 +98,9 @@ def create_offer(body: OfferCreate, principal: CatalogWriter, ctx: Ctx) -> Offer
 def list_offers(
     principal: CatalogReader,
     ctx: Ctx,
-    external_id: Annotated[str | None, Query(alias="externalId")] = None,
+    external_id: Annotated[
+        str | None, Query(alias="externalId", max_length=100, pattern=r"^[^\x00-\x1f\x7f-\x9f]*$")
+    ] = None,
     type_: Annotated[Literal["product", "service"] | None, Query(alias="type")] = None,
     include_archived: Annotated[bool, Query(alias="includeArchived")] = False,
 ) -> list[OfferOut]:
@@ -108,12 +111,12 @@ def list_offers(
 
 
 @router.get("/offers/{offer_id}", response_model=OfferOut, summary="One offer")
-def get_offer(offer_id: int, principal: CatalogReader, ctx: Ctx) -> OfferOut:
+def get_offer(offer_id: ResourceId, principal: CatalogReader, ctx: Ctx) -> OfferOut:
     return OfferOut.of(service.get_offer(ctx.db, principal.register_id, offer_id))
 
 
 @router.patch("/offers/{offer_id}", response_model=OfferOut, summary="Rename an offer (future receipts only)")
-def patch_offer(offer_id: int, body: OfferPatch, principal: CatalogWriter, ctx: Ctx) -> OfferOut:
+def patch_offer(offer_id: ResourceId, body: OfferPatch, principal: CatalogWriter, ctx: Ctx) -> OfferOut:
     return OfferOut.of(service.rename_offer(ctx.db, principal.register_id, offer_id, _title(body.title)))
 
 
@@ -122,7 +125,7 @@ def patch_offer(offer_id: int, body: OfferPatch, principal: CatalogWriter, ctx: 
     response_model=OfferOut,
     summary="Archive an offer (OpenVCR addition): hidden from lists unless includeArchived=true",
 )
-def archive_offer(offer_id: int, principal: CatalogWriter, ctx: Ctx) -> OfferOut:
+def archive_offer(offer_id: ResourceId, principal: CatalogWriter, ctx: Ctx) -> OfferOut:
     return OfferOut.of(service.archive_offer(ctx.db, principal.register_id, offer_id))
 
 

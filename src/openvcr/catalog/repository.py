@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Row, Select, Table, bindparam, delete, func, 
 from openvcr.catalog.models import Cashier, Department, Offer, OfferTitle
 from openvcr.store.db import now_ms
 from openvcr.store.schema.foundation import cashiers, departments, offers
+from openvcr.store.types import names_no_row
 
 
 def _cashier(row: Row[Any]) -> Cashier:
@@ -42,6 +43,8 @@ def list_cashiers(conn: Connection, register_id: int) -> list[Cashier]:
 def find_cashier(
     conn: Connection, register_id: int, *, cashier_id: int | None = None, desk_id: str | None = None
 ) -> Cashier | None:
+    if names_no_row(cashier_id):
+        return None
     query = _FIND_CASHIER[(cashier_id is not None, desk_id is not None)]
     params = {"p_register": register_id, "p_id": cashier_id, "p_desk_id": desk_id}
     row = conn.execute(query, params).first()
@@ -108,6 +111,8 @@ def list_departments(conn: Connection, register_id: int, *, confirmed_only: bool
 
 
 def find_department(conn: Connection, register_id: int, department_id: int) -> Department | None:
+    if names_no_row(department_id):
+        return None
     row = conn.execute(_FIND_DEPARTMENT, {"p_register": register_id, "p_id": department_id}).first()
     return _department(row) if row else None
 
@@ -194,6 +199,8 @@ _FIND_DEPARTMENT = _find(departments, "id")
 def find_offer(
     conn: Connection, register_id: int, *, offer_id: int | None = None, external_id: str | None = None
 ) -> Offer | None:
+    if names_no_row(offer_id):
+        return None
     query = _FIND_OFFER[(offer_id is not None, external_id is not None)]
     params = {"p_register": register_id, "p_id": offer_id, "p_external_id": external_id}
     row = conn.execute(query, params).first()

@@ -16,10 +16,12 @@ from openvcr.schemas import (
     OutModel,
     PositiveId,
     TaxRegime,
+    Text,
     TextEntry,
     Unit,
     entry_list,
     iso_ms,
+    no_control,
 )
 
 
@@ -57,7 +59,7 @@ class CashierOut(OutModel):
 
 
 class DepartmentCreate(ApiModel):
-    external_id: str | None = Field(default=None, alias="externalId", min_length=1, max_length=100)
+    external_id: Text | None = Field(default=None, alias="externalId", min_length=1, max_length=100)
     tax_regime: TaxRegime = Field(alias="taxRegime")
     title: LocalizedName
 
@@ -116,6 +118,7 @@ class OfferTitleIn(ApiModel):
                 raise ValueError("a universal title's content is a non-empty string")
             if len(self.content.strip()) > 50:
                 raise ValueError("title is longer than 50 characters")
+            self.content = no_control(self.content)
         else:
             try:
                 LocalizedValue.model_validate(self.content)
@@ -130,11 +133,11 @@ class OfferTitleIn(ApiModel):
 
 class OfferCreate(ApiModel):
     type: Literal["product", "service"]
-    classifier_code: str = Field(alias="classifierCode", min_length=1, max_length=32)
+    classifier_code: Text = Field(alias="classifierCode", min_length=1, max_length=32)
     title: OfferTitleIn
     default_measure_unit: Unit = Field(alias="defaultMeasureUnit")
     default_department: PositiveId = Field(alias="defaultDepartment")
-    external_id: str | None = Field(default=None, alias="externalId", min_length=1, max_length=100)
+    external_id: Text | None = Field(default=None, alias="externalId", min_length=1, max_length=100)
 
 
 class OfferPatch(ApiModel):

@@ -32,6 +32,7 @@ from openvcr.core.errors import (
     Conflict,
     NotFound,
     ValidationFailed,
+    excerpt,
 )
 from openvcr.core.i18n import localize
 from openvcr.store.db import Database, now_ms
@@ -100,7 +101,7 @@ def create_department(
     texts = localize(title, strategy)
     with db.write() as conn:
         if external_id is not None and repo.department_external_id_taken(conn, register_id, external_id):
-            raise Conflict(f"a department with externalId {external_id!r} already exists")
+            raise Conflict(f"a department with externalId {excerpt(external_id)} already exists")
         dep = repo.next_dep_number(conn, register_id)
         department = repo.insert_department(conn, register_id, dep, external_id, tax_regime, texts)
     try:
@@ -168,7 +169,7 @@ def create_offer_in(conn: Connection, register_id: int, spec: OfferSpec, path: l
             [*prefix, "defaultDepartment", "id"], f"department {spec.department_id} does not exist"
         )
     if spec.external_id is not None and repo.find_offer(conn, register_id, external_id=spec.external_id):
-        raise Conflict(f"an offer with externalId {spec.external_id!r} already exists")
+        raise Conflict(f"an offer with externalId {excerpt(spec.external_id)} already exists")
     return repo.insert_offer(
         conn,
         register_id,
@@ -205,7 +206,7 @@ def create_offer(db: Database, register_id: int, spec: OfferSpec) -> Offer:
         with db.write() as conn:
             return create_offer_in(conn, register_id, spec)
     except IntegrityError as exc:  # a concurrent create with the same externalId won the race
-        raise Conflict(f"an offer with externalId {spec.external_id!r} already exists") from exc
+        raise Conflict(f"an offer with externalId {excerpt(spec.external_id)} already exists") from exc
 
 
 def get_offer(db: Database, register_id: int, offer_id: int) -> Offer:

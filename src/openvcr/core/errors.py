@@ -33,6 +33,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+EXCERPT_CHARS = 24
+
+
+def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
+    """The start of an input for an error message, quoted: never more than ``limit`` characters of it."""
+    text = str(value)
+    return repr(text[:limit]) + ("…" if len(text) > limit else "")
+
 
 @dataclass(frozen=True)
 class Issue:

@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, Literal
 
-from openvcr.core.errors import Issue, ValidationFailed
+from openvcr.core.errors import Issue, ValidationFailed, excerpt
 
 Language = Literal["hy", "ru", "en"]
 Strategy = Literal["translation", "transliteration"]
@@ -200,7 +200,7 @@ def localize(value: Mapping[str, str], strategy: Strategy) -> dict[str, str]:
             "invalid_choice",
         )
     issues = [
-        Issue(("value", key), f"unknown language {key!r}; expected hy, ru or en", "unknown_language")
+        Issue(("value", key), f"unknown language {excerpt(key)}; expected hy, ru or en", "unknown_language")
         for key in value
         if key not in LANGUAGES
     ]

@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import EmailStr, Field, field_validator, model_validator
 
-from openvcr.schemas import ApiModel, MoneyOut, OutModel, TextEntry
+from openvcr.core.limits import MAX_ID
+from openvcr.schemas import ApiModel, MoneyOut, OutModel, Text, TextEntry
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -20,8 +21,8 @@ RefundReason = Literal[
 
 
 class CashierRef(ApiModel):
-    id: int | None = Field(default=None, gt=0)
-    desk_id: str | None = Field(default=None, alias="deskId", min_length=1, max_length=64)
+    id: int | None = Field(default=None, gt=0, le=MAX_ID)
+    desk_id: Text | None = Field(default=None, alias="deskId", min_length=1, max_length=64)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> CashierRef:

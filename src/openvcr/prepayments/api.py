@@ -19,6 +19,7 @@ from starlette.responses import Response
 from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
 from openvcr.api.idempotency import IDEMPOTENCY_DOC, IdempotencyKey, fiscal_response, request_key
+from openvcr.api.params import ResourceId
 from openvcr.api.routing import OneHopRoute
 from openvcr.documents.engine import receipt_out, receipt_url
 from openvcr.documents.schemas import CashierBrief, ReceiptOut
@@ -131,7 +132,7 @@ def list_prepayments(
     response_model=PrepaymentDetail,
     summary="One prepayment with its receipt, refund and remaining amount",
 )
-def get_prepayment(prepayment_id: int, principal: Reader, ctx: Ctx) -> PrepaymentDetail:
+def get_prepayment(prepayment_id: ResourceId, principal: Reader, ctx: Ctx) -> PrepaymentDetail:
     view = _service(ctx).prepayment(principal.entity_id, prepayment_id)
     prepayment, entry, refund, cashier = view.prepayment, view.entry, view.refund, view.cashier
     return PrepaymentDetail(
@@ -177,7 +178,7 @@ def refund_prepayment(
     response_model=PrepaymentRefundStatus,
     summary="One prepayment refund and whether it is fiscalized (the statusUrl of a pending refund)",
 )
-def get_prepayment_refund(refund_id: int, principal: Reader, ctx: Ctx) -> PrepaymentRefundStatus:
+def get_prepayment_refund(refund_id: ResourceId, principal: Reader, ctx: Ctx) -> PrepaymentRefundStatus:
     view = _service(ctx).refund_detail(principal.entity_id, refund_id)
     refund = view.refund
     return PrepaymentRefundStatus(

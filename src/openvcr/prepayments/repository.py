@@ -27,7 +27,7 @@ from openvcr.prepayments.models import (
 )
 from openvcr.store.schema.documents import documents
 from openvcr.store.schema.sales import prepayment_refunds, prepayment_usages, prepayments
-from openvcr.store.types import money_sum
+from openvcr.store.types import money_sum, names_no_row
 
 # ---- rows → models ---------------------------------------------------------------------------------------
 
@@ -127,6 +127,8 @@ def find_prepayment(
     conn: Connection, entity_id: int, prepayment_id: int, *, lock: bool = False
 ) -> PrepaymentDocument | None:
     """The entity's prepayment with its document (any state), or ``None``."""
+    if names_no_row(prepayment_id):
+        return None
     query = with_document(prepayments).where(prepayments.c.id == prepayment_id, prepayments.c.entity_id == entity_id)
     if lock:
         query = query.with_for_update(of=prepayments)
@@ -221,6 +223,8 @@ def live_refund(conn: Connection, prepayment_id: int) -> PrepaymentRefundView | 
 
 def find_refund(conn: Connection, entity_id: int, refund_id: int) -> PrepaymentRefundView | None:
     """The entity's prepayment refund with its document's state and receipt (any state), or ``None``."""
+    if names_no_row(refund_id):
+        return None
     row = conn.execute(
         with_document(prepayment_refunds)
         .join(prepayments, prepayments.c.id == prepayment_refunds.c.prepayment_id)

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from openvcr.core.limits import MAX_ID
 from openvcr.documents.models import FiscalStatus
 from openvcr.documents.schemas import (
     BuyerIn,
@@ -101,7 +102,7 @@ class PrepaymentBalance(OutModel):
 
 class PrepaymentRefundCreate(ApiModel):
     cashier: CashierRef
-    prepayment_id: int = Field(alias="prepaymentId", gt=0)
+    prepayment_id: int = Field(alias="prepaymentId", gt=0, le=MAX_ID)
     receipt: ReceiptRequest | None = None
     reason: RefundReason | None = None
     reason_note: str | None = Field(default=None, alias="reasonNote", max_length=500)

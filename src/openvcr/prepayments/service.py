@@ -32,6 +32,7 @@ from openvcr.authority.gateway import PrintRequest, ReturnRequest
 from openvcr.catalog import repository as catalog_repo
 from openvcr.catalog.service import find_cashier
 from openvcr.core.errors import Conflict, NotFound, ValidationFailed
+from openvcr.core.limits import LimitExceeded
 from openvcr.core.money import ZERO, round_money
 from openvcr.documents.engine import DocumentEngine
 from openvcr.documents.models import DocumentState, Draft, Outcome, ReceiptRequest, RequestKey
@@ -61,6 +62,8 @@ def normalize_customer_ref(raw: str | None, path: Sequence[str | int] = ("custom
     value = value.strip()
     if len(value) > 320:
         raise ValidationFailed.at(path, "customerRef is at most 320 characters")
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in value):
+        raise ValidationFailed.at(path, "customerRef has no control characters")
     return value.lower() if "@" in value else value
 
 
@@ -99,6 +102,10 @@ class PrepaymentsService:
         amount = cash + non_cash
         if amount <= 0:
             raise ValidationFailed.at(["amount"], "a prepayment must be greater than 0")
+        try:
+            register.limits.check_prepayment(amount)
+        except LimitExceeded as error:
+            raise ValidationFailed.at(error.field.split("."), error.message, "limit_exceeded") from error
         request = PrintRequest(
             mode=PREPAYMENT_MODE,
             cashier_id=cashier.number,

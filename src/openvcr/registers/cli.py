@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -18,6 +19,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from openvcr.core.errors import JournalError, NotFound, OpenVCRError
+from openvcr.core.limits import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
     from openvcr.registers.export import VerifyReport
@@ -148,6 +150,7 @@ def verify_command(
 
 registers_app = typer.Typer(help="Registers: list them, change their settings.", no_args_is_help=True)
 OnOff = Literal["on", "off"]
+_LIMIT_DEFAULTS = tuple(f"{getattr(DEFAULT_LIMITS, item.name).normalize():f}" for item in fields(Limits))
 
 
 @registers_app.command("list")
@@ -174,6 +177,13 @@ def registers_list(
                 "authorityStatus": r.authority_status,
                 "lateFiscalization": r.late_fiscalization,
                 "business": r.tin,
+                "limits": {
+                    "maxQuantity": str(r.limits.max_quantity),
+                    "maxUnitPrice": str(r.limits.max_unit_price),
+                    "maxSaleTotal": str(r.limits.max_sale_total),
+                    "maxChange": str(r.limits.max_change),
+                    "maxPrepayment": str(r.limits.max_prepayment),
+                },
             }
             for r in found
         ]
@@ -199,18 +209,74 @@ def registers_update(
             "told not to resend); off (default): they are dropped and the client resubmits.",
         ),
     ] = None,
+    max_quantity: Annotated[
+        str | None,
+        typer.Option("--max-quantity", help=f"A line's largest quantity, or 'default' ({_LIMIT_DEFAULTS[0]})."),
+    ] = None,
+    max_unit_price: Annotated[
+        str | None,
+        typer.Option("--max-unit-price", help=f"The largest unit price in AMD, or 'default' ({_LIMIT_DEFAULTS[1]})."),
+    ] = None,
+    max_sale_total: Annotated[
+        str | None,
+        typer.Option("--max-sale-total", help=f"A sale's largest total in AMD, or 'default' ({_LIMIT_DEFAULTS[2]})."),
+    ] = None,
+    max_change: Annotated[
+        str | None,
+        typer.Option(
+            "--max-change",
+            help=f"Change above the sale's total is refused beyond this many AMD, or 'default' ({_LIMIT_DEFAULTS[3]}).",
+        ),
+    ] = None,
+    max_prepayment: Annotated[
+        str | None,
+        typer.Option("--max-prepayment", help=f"The largest prepayment in AMD, or 'default' ({_LIMIT_DEFAULTS[4]})."),
+    ] = None,
     database: Annotated[str | None, typer.Option("--database", help="Database URL (default: settings).")] = None,
 ) -> None:
-    """Change a register's settings."""
-    from openvcr.registers.repository import set_late_fiscalization
+    """Change a register's settings: late fiscalization and its sane limits (see docs/api.md, "Limits")."""
+    from decimal import Decimal, InvalidOperation
 
-    if late_fiscalization is None:
-        err_console.print("[red]Nothing to change: give --late-fiscalization on|off[/red]")
+    from openvcr.registers.repository import set_late_fiscalization, set_limits
+
+    given = {
+        "max_quantity": max_quantity,
+        "max_unit_price": max_unit_price,
+        "max_sale_total": max_sale_total,
+        "max_change": max_change,
+        "max_prepayment": max_prepayment,
+    }
+    limits: dict[str, Decimal | None] = {}
+    for name, text in given.items():
+        if text is None:
+            continue
+        if text.strip().lower() == "default":
+            limits[name] = None
+            continue
+        try:
+            limits[name] = Decimal(text.strip())
+        except InvalidOperation:
+            err_console.print(f"[red]--{name.replace('_', '-')}: not a number[/red]")
+            raise typer.Exit(2) from None
+    if late_fiscalization is None and not limits:
+        err_console.print("[red]Nothing to change: give --late-fiscalization on|off or a --max-… limit[/red]")
         raise typer.Exit(2)
     db = _open(database)
     try:
         with db.write() as conn:
-            set_late_fiscalization(conn, register, late_fiscalization == "on")
+            if late_fiscalization is not None:
+                set_late_fiscalization(conn, register, late_fiscalization == "on")
+            chosen = set_limits(conn, register, limits) if limits else None
+    except ValueError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
     finally:
         db.dispose()
-    console.print(f"Register {register}: late fiscalization {late_fiscalization}")
+    if late_fiscalization is not None:
+        console.print(f"Register {register}: late fiscalization {late_fiscalization}")
+    if chosen is not None:
+        console.print(
+            f"Register {register}: quantity ≤ {chosen.max_quantity}, unit price ≤ {chosen.max_unit_price} AMD, "
+            f"sale total ≤ {chosen.max_sale_total} AMD, change ≤ {chosen.max_change} AMD (or the total), "
+            f"prepayment ≤ {chosen.max_prepayment} AMD"
+        )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from openvcr.core.limits import Limits
 
 SCOPES: tuple[str, ...] = (
     "account:read",
@@ -41,6 +43,7 @@ class Register:
     address: str | None
     taxpayer_name: str | None
     late_fiscalization: bool = False
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
+from decimal import Decimal
+from typing import Any
+
 from sqlalchemy import Connection, bindparam, select, update
 
 from openvcr.core.errors import NotFound
+from openvcr.core.limits import DEFAULT_LIMITS, Limits
 from openvcr.registers.models import Register
 from openvcr.store.schema.foundation import business_entities, registers
 
@@ -33,7 +38,39 @@ def get_register(conn: Connection, register_id: int) -> Register:
         address=row.address,
         taxpayer_name=row.taxpayer_name,
         late_fiscalization=bool(row.late_fiscalization),
+        limits=_limits(row),
     )
+
+
+LIMIT_COLUMNS = tuple(item.name for item in fields(Limits))
+
+
+def _limits(row: Any) -> Limits:
+    """The register's limits: each column that is set, else the default."""
+    chosen = {name: getattr(row, name) for name in LIMIT_COLUMNS if getattr(row, name) is not None}
+    return replace(DEFAULT_LIMITS, **chosen) if chosen else DEFAULT_LIMITS
+
+
+def register_limits(conn: Connection, register_id: int) -> Limits:
+    """Only the limits of a register (``NotFound`` for an unknown one)."""
+    row = conn.execute(
+        select(*(registers.c[name] for name in LIMIT_COLUMNS)).where(registers.c.id == register_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no register with id {register_id}")
+    return _limits(row)
+
+
+def set_limits(conn: Connection, register_id: int, values: dict[str, Decimal | None]) -> Limits:
+    """Set some limits of a register (``None``: back to the default) and return them all; a value the
+    ``Limits`` rules refuse is a ``ValueError`` and changes nothing."""
+    unknown = set(values) - set(LIMIT_COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown limits: {', '.join(sorted(unknown))}")
+    current = register_limits(conn, register_id)
+    replace(current, **{k: v if v is not None else getattr(DEFAULT_LIMITS, k) for k, v in values.items()})
+    conn.execute(update(registers).where(registers.c.id == register_id).values(**values))
+    return register_limits(conn, register_id)
 
 
 def first_register_id(conn: Connection, kind: str = "ehdm") -> int | None:

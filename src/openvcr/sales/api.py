@@ -10,6 +10,7 @@ from starlette.responses import Response
 from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
 from openvcr.api.idempotency import IDEMPOTENCY_DOC, IdempotencyKey, fiscal_response, request_key
+from openvcr.api.params import ResourceId
 from openvcr.api.routing import OneHopRoute
 from openvcr.documents.engine import receipt_out, receipt_url
 from openvcr.documents.schemas import CashierBrief, ReceiptOut
@@ -59,7 +60,7 @@ def _receipt(stored: dict[str, Any] | None) -> ReceiptOut | None:
 
 
 @router.get("/sales/{sale_id}", response_model=SaleDetail, summary="One sale with its receipt and refunds")
-def get_sale(sale_id: int, principal: SalesReader, ctx: Ctx) -> SaleDetail:
+def get_sale(sale_id: ResourceId, principal: SalesReader, ctx: Ctx) -> SaleDetail:
     view = sales_service(ctx).sale_detail(principal.register_id, sale_id)
     sale, cashier = view.sale, view.cashier
     return SaleDetail(
@@ -134,7 +135,7 @@ def refund_sale(
     response_model=SaleRefundStatus,
     summary="One sale refund and whether it is fiscalized (the statusUrl of a pending refund)",
 )
-def get_sale_refund(refund_id: int, principal: SalesReader, ctx: Ctx) -> SaleRefundStatus:
+def get_sale_refund(refund_id: ResourceId, principal: SalesReader, ctx: Ctx) -> SaleRefundStatus:
     view = sales_service(ctx).refund_detail(principal.register_id, refund_id)
     refund = view.refund
     return SaleRefundStatus(

@@ -37,7 +37,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from openvcr.core.errors import Issue, ValidationFailed
+from openvcr.core.errors import Issue, ValidationFailed, excerpt
 from openvcr.store.db import now_ms
 from openvcr.store.schema.sales import exchange_rates
 
@@ -147,7 +147,7 @@ def quote(
     if code == "AMD":
         raise _bad(path, "AMD is the local currency: it has no exchange rate")
     if code not in CBA_CURRENCIES:
-        raise _bad(path, f"{currency!r} is not a currency the Central Bank of Armenia quotes")
+        raise _bad(path, f"{excerpt(currency)} is not a currency the Central Bank of Armenia quotes")
     sale_date = today or yerevan_today()
     row = conn.execute(
         select(exchange_rates)

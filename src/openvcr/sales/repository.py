@@ -34,7 +34,7 @@ from openvcr.sales.models import (
 )
 from openvcr.store.schema.documents import documents
 from openvcr.store.schema.sales import sale_items, sale_refund_items, sale_refunds, sales
-from openvcr.store.types import money_sum
+from openvcr.store.types import money_sum, names_no_row
 
 # ---- rows → models ---------------------------------------------------------------------------------------
 
@@ -217,6 +217,8 @@ def get_sale(conn: Connection, sale_id: int) -> Sale:
 def find_sale(conn: Connection, register_id: int, sale_id: int, *, lock: bool = False) -> SaleDocument | None:
     """The register's sale with its document, or ``None``; ``lock`` locks the sale's row (PostgreSQL
     ``FOR UPDATE``; SQLite serializes writers)."""
+    if names_no_row(sale_id):
+        return None
     query = with_document(sales).where(sales.c.id == sale_id, sales.c.register_id == register_id)
     if lock:
         query = query.with_for_update(of=sales)
@@ -356,6 +358,8 @@ def _refund_view(conn: Connection, row: Row[Any]) -> SaleRefundView:
 
 def find_refund(conn: Connection, register_id: int, refund_id: int) -> SaleRefundView | None:
     """The register's sale refund with its document's state and receipt (any state), or ``None``."""
+    if names_no_row(refund_id):
+        return None
     row = conn.execute(
         with_document(sale_refunds).where(sale_refunds.c.id == refund_id, sale_refunds.c.register_id == register_id)
     ).first()

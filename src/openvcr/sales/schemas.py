@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from openvcr.catalog.schemas import OfferTitleIn
+from openvcr.core.limits import MAX_ID
 from openvcr.documents.models import FiscalStatus
 from openvcr.documents.schemas import (
     BuyerIn,
@@ -27,19 +29,32 @@ from openvcr.schemas import (
     PositiveId,
     QuantityIn,
     TaxRegime,
+    Text,
     TextEntry,
     Unit,
 )
+
+_EMARK = re.compile(r"^[\x21-\x7e\x1d]{29,128}$")
+
+
+def check_emarks(value: list[str] | None) -> list[str] | None:
+    """eMark codes: 29 to 128 printable ASCII characters each (and GS, 0x1D, the GS1 separator)."""
+    for code in value or []:
+        if not 29 <= len(code) <= 128:
+            raise ValueError("an eMark code is 29 to 128 characters")
+        if not _EMARK.match(code):
+            raise ValueError("an eMark code is printable ASCII (and GS, 0x1D)")
+    return value
 
 
 class OfferRef(ApiModel):
     """``{"externalId"}``, ``{"id"}``, or a whole new offer (created on the fly, reused by its externalId)."""
 
-    id: int | None = Field(default=None, gt=0)
-    external_id: str | None = Field(default=None, alias="externalId", min_length=1, max_length=100)
+    id: int | None = Field(default=None, gt=0, le=MAX_ID)
+    external_id: Text | None = Field(default=None, alias="externalId", min_length=1, max_length=100)
     title: OfferTitleIn | None = None
     type: Literal["product", "service"] | None = None
-    classifier_code: str | None = Field(default=None, alias="classifierCode", min_length=1, max_length=32)
+    classifier_code: Text | None = Field(default=None, alias="classifierCode", min_length=1, max_length=32)
     default_measure_unit: Unit | None = Field(default=None, alias="defaultMeasureUnit")
     default_department: PositiveId | None = Field(default=None, alias="defaultDepartment")
 
@@ -94,13 +109,7 @@ class SaleItemIn(ApiModel):
     total_amount_tolerance: DecimalIn | None = Field(default=None, alias="totalAmountTolerance")
     emarks: list[str] | None = Field(default=None, max_length=1000)
 
-    @field_validator("emarks")
-    @classmethod
-    def _emark_codes(cls, value: list[str] | None) -> list[str] | None:
-        for code in value or []:
-            if not 29 <= len(code) <= 128:
-                raise ValueError("an eMark code is 29 to 128 characters")
-        return value
+    _emarks = field_validator("emarks")(check_emarks)
 
 
 class AmountIn(ApiModel):
@@ -204,9 +213,11 @@ class SaleDetail(OutModel):
 
 
 class RefundItemIn(ApiModel):
-    src_id: int = Field(alias="srcId", ge=0)
+    src_id: int = Field(alias="srcId", ge=0, le=MAX_ID)
     quantity: QuantityIn
-    emarks: list[str] | None = None
+    emarks: list[str] | None = Field(default=None, max_length=1000)
+
+    _emarks = field_validator("emarks")(check_emarks)
 
 
 class RefundAmountsIn(ApiModel):
@@ -216,12 +227,14 @@ class RefundAmountsIn(ApiModel):
 
 class SaleRefundCreate(ApiModel):
     cashier: CashierRef
-    sale_id: int = Field(alias="saleId", gt=0)
+    sale_id: int = Field(alias="saleId", gt=0, le=MAX_ID)
     receipt: ReceiptRequest | None = None
     reason: RefundReason | None = None
     reason_note: str | None = Field(default=None, alias="reasonNote", max_length=500)
     refund_amounts: RefundAmountsIn | None = Field(default=None, alias="refundAmounts")
     items: list[RefundItemIn] | None = Field(default=None, max_length=500)
+
+    _clean = field_validator("reason_note", mode="before")(clean_comment)
 
 
 class SaleRefundCreated(OutModel):

@@ -32,7 +32,8 @@ from openvcr.authority.gateway import PrintItem, PrintRequest, ReturnLine, Retur
 from openvcr.catalog import repository as catalog_repo
 from openvcr.catalog.models import Cashier, Department, Offer, OfferTitle
 from openvcr.catalog.service import OfferSpec, find_cashier, offer_title
-from openvcr.core.errors import Conflict, Issue, NotFound, ValidationFailed
+from openvcr.core.errors import Conflict, Issue, NotFound, ValidationFailed, excerpt
+from openvcr.core.limits import LimitExceeded
 from openvcr.core.money import ZERO, round_money
 from openvcr.core.receipt import (
     SRC_ADDITIONAL_CODE,
@@ -99,7 +100,7 @@ def _resolve_offer(
         assert ref.external_id is not None
         offer = catalog_repo.find_offer(conn, register_id, external_id=ref.external_id)
         if offer is None and not ref.is_new:
-            raise _fail([*path, "externalId"], f"no offer with externalId {ref.external_id!r}")
+            raise _fail([*path, "externalId"], f"no offer with externalId {excerpt(ref.external_id)}")
     if offer is not None:
         if offer.archived_at is not None:
             raise _fail(path, f"offer {offer.id} is archived")
@@ -213,6 +214,10 @@ class SalesService:
                 assert rate is not None
                 foreign_price = price
                 price = round_money(price * rate)
+            try:
+                register.limits.check_line(item.quantity, price)
+            except LimitExceeded as error:
+                raise _fail([*path, error.field], error.message, "limit_exceeded") from error
             if item.emarks is not None and Decimal(len(item.emarks)) != item.quantity:
                 raise _fail([*path, "emarks"], "give one eMark code per unit: their count must equal the quantity")
             line = _line_of(item, price, path)
@@ -239,6 +244,10 @@ class SalesService:
             raise _fail(["items", amd_lines[0], "currency"], "AMD and foreign-currency lines cannot be mixed")
         total = sum((line.total for line in lines), ZERO)
         vat = sum((line.vat for line in lines), ZERO)
+        try:
+            register.limits.check_total(total)
+        except LimitExceeded as error:
+            raise _fail([error.field], error.message, "limit_exceeded") from error
         if body.auto_settle is not None:
             paid = Tenders(cash=total) if body.auto_settle.tender == "cash" else Tenders(non_cash=total)
         else:
@@ -253,6 +262,10 @@ class SalesService:
             change = settle(total, paid)
         except ArithmeticRuleError as error:
             raise _fail(["amount"] if error.field == "amount" else ["amount", error.field], error.message) from error
+        try:
+            register.limits.check_change(total, change)
+        except LimitExceeded as error:
+            raise _fail(error.field.split("."), error.message, "limit_exceeded") from error
         if paid.prepayment > 0 and (body.buyer is None or body.buyer.customer_ref() is None):
             raise _fail(["buyer"], "paying with a prepayment needs the buyer (TIN, phone or e-mail) who made it")
         request = PrintRequest(

@@ -26,6 +26,16 @@ from sqlalchemy.sql.elements import Label
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 BIGINT_MAX = 2**63 - 1
+ROW_ID_MAX = 2**31 - 1
+"""The largest id an ``INTEGER`` id column holds on every backend (PostgreSQL's ``integer``). An id above it,
+which a request may name (the API accepts ids up to 2**53 − 1), names no row: look-ups answer "not found"
+instead of sending a number the column would refuse."""
+
+
+def names_no_row(row_id: int | None) -> bool:
+    """True when ``row_id`` cannot be the id of any row (see ``ROW_ID_MAX``)."""
+    return row_id is not None and not 0 < row_id <= ROW_ID_MAX
+
 
 _SCALING_OPERATORS = frozenset({operators.mul, operators.truediv, operators.floordiv, operators.mod})
 

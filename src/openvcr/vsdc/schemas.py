@@ -1,14 +1,17 @@
 """The V-SDC wire formats: JSON and XML requests in, JSON and XML responses out, and field validation.
 
 Rules:
-- A body is at most ``MAX_BODY_BYTES``. JSON numbers are read as ``Decimal`` (never float). XML is parsed by
+- A body is at most ``MAX_BODY_BYTES``. JSON is read by ``openvcr.core.jsontext`` (UTF-8, numbers as
+  ``Decimal``, never float). XML is parsed by
   defusedxml with DTDs, entities and external references forbidden; root ``<invoice>``, one child element per
   JSON field, lines as ``<lines><line>…</line></lines>``.
 - Unknown keys are ignored; ``null`` (or an empty XML element) is the same as an absent key.
 - Field limits are the seed's (``tin``, ``mcr``, ``ino``, ``place``, ``ccid`` ≤ 15 characters, ``ean`` 8–18,
-  line ``name`` ≤ 60); ``date`` is ``yyyy-MM-dd HH:mm:ss Z`` strictly; ``itype``/``ttype`` are the contract's
-  enums; amounts are non-negative with at most 2 decimals, rates at most 6 decimals within 0–100,
-  quantities at most 3 decimals; ``journal`` is required.
+  line ``name`` ≤ 60); no text holds a control character other than tab and line breaks; ``date`` is
+  ``yyyy-MM-dd HH:mm:ss Z`` strictly; ``itype``/``ttype`` are the contract's
+  enums; amounts are non-negative with at most 2 decimals and at most ``MAX_AMOUNT``, rates at most 6
+  decimals within 0–100, quantities at most 3 decimals and at most ``MAX_QUANTITY`` (``openvcr.core.limits``);
+  ``journal`` is required.
 - Every problem found is listed (``errors``); the first one is the ``message``.
 - Arithmetic: ``<x>t = <x>b × <x>r / 100`` to the cent (half-up); ``ct = Σ taxable × cr / 100``; when lines are
   sent, the lines of each code sum (``base × quantity − discount``, to the cent) to that slot's taxable amount
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -28,6 +32,8 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from openvcr.core.canonical import canonical_bytes
+from openvcr.core.jsontext import parse_json
+from openvcr.core.limits import MAX_AMOUNT, MAX_QUANTITY
 from openvcr.core.money import decimals as decimals_of
 from openvcr.vsdc.errors import VsdcRejected
 from openvcr.vsdc.models import (
@@ -44,6 +50,7 @@ from openvcr.vsdc.models import (
 MAX_BODY_BYTES = 1024 * 1024
 MAX_LINES = 1000
 MAX_JOURNAL = 64 * 1024
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and line breaks are text (the journal)
 _ZERO = Decimal("0")
 _HUNDRED = Decimal("100")
 
@@ -83,16 +90,12 @@ def parse_body(body: bytes, kind: str) -> dict[str, Any]:
     if kind == "xml":
         return _parse_xml(body)
     try:
-        data = json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as exc:
+        data = parse_json(body)
+    except ValueError as exc:
         raise VsdcRejected.invalid(["The request body is not valid JSON"]) from exc
     if not isinstance(data, dict):
         raise VsdcRejected.invalid(["The request body must be a JSON object"])
     return data
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
 
 
 def _xml_value(element: Element) -> Any:
@@ -154,6 +157,9 @@ class _Checker:
         if max_len is not None and len(value) > max_len:
             self.problems.append(f"{label} is longer than {max_len} characters")
             return None
+        if _CONTROL.search(value):
+            self.problems.append(f"{label} holds a control character")
+            return None
         if min_len is not None and len(value) < min_len:
             self.problems.append(f"{label} is shorter than {min_len} characters")
             return None
@@ -192,7 +198,9 @@ class _Checker:
         if decimals_of(number) > places:
             self.problems.append(f"{label} has more than {places} decimals")
             return None
-        if maximum is not None and number > maximum:
+        if maximum is None:  # amounts and quantities: what every column and JSON client holds exactly
+            maximum = MAX_QUANTITY if places == 3 else MAX_AMOUNT
+        if number > maximum:
             self.problems.append(f"{label} must be at most {maximum}")
             return None
         return number

@@ -34,7 +34,7 @@ from sqlalchemy import Connection
 
 from openvcr.config import Settings
 from openvcr.core.canonical import canonical_bytes
-from openvcr.core.errors import Conflict, NotFound, ValidationFailed
+from openvcr.core.errors import Conflict, NotFound, ValidationFailed, excerpt
 from openvcr.core.journal import CountersDelta, DocType
 from openvcr.core.signing import EcdsaP256Signer, PublicKey, Signer
 from openvcr.outbox import repository as outbox
@@ -109,11 +109,13 @@ def parse_rates(text: str) -> dict[str, Decimal]:
         code, sep, value = part.partition("=")
         code = code.strip().upper()
         if not sep or code not in ("A", "B", "C", "D") or code in rates:
-            raise ValidationFailed.at(["rates"], f"rates are written A=0,B=18,C=16,D=32; {part.strip()!r} is not")
+            raise ValidationFailed.at(
+                ["rates"], f"rates are written A=0,B=18,C=16,D=32; {excerpt(part.strip())} is not"
+            )
         try:
             rate = Decimal(value.strip())
         except ArithmeticError as exc:
-            raise ValidationFailed.at(["rates"], f"rate {code} is not a number: {value.strip()!r}") from exc
+            raise ValidationFailed.at(["rates"], f"rate {code} is not a number: {excerpt(value.strip())}") from exc
         if not rate.is_finite() or rate < 0 or rate > 100 or rate != rate.quantize(Decimal("0.000001")):
             raise ValidationFailed.at(["rates"], f"rate {code} must be within 0–100 with at most 6 decimals")
         rates[code] = rate

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 
 from openvcr.store.schema.base import metadata
+from openvcr.store.types import Money, Quantity
 
 business_entities = Table(
     "business_entities",
@@ -51,6 +52,12 @@ registers = Table(
     Column("src_seq", BigInteger, nullable=True),
     # Late fiscalization: documents SRC could not take are kept (``deferred``) and sent later, in order.
     Column("late_fiscalization", Boolean, nullable=False, server_default=false()),
+    # Sane limits of its documents (``openvcr.core.limits``); NULL: the default.
+    Column("max_quantity", Quantity(), nullable=True),
+    Column("max_unit_price", Money(), nullable=True),
+    Column("max_sale_total", Money(), nullable=True),
+    Column("max_change", Money(), nullable=True),
+    Column("max_prepayment", Money(), nullable=True),
     # The register's journal signing key: PKCS#8 encrypted under the master key, and its public key (PEM).
     Column("signing_key_enc", LargeBinary, nullable=True),
     Column("public_key_pem", Text, nullable=True),
