@@ -80,6 +80,20 @@ def _money(value: Any) -> Decimal:
     return result.quantize(Decimal("0.01"))
 
 
+UNIT_PRICE_DECIMALS = 8
+
+
+def _unit_price(value: Any) -> Decimal:
+    result = _decimal_from_json(value)
+    if result < 0:
+        raise ValueError("an amount cannot be negative")
+    if result > MAX_AMOUNT:
+        raise ValueError(f"an amount is at most {MAX_AMOUNT} AMD")
+    if _scale(result) > UNIT_PRICE_DECIMALS:
+        raise ValueError(f"a unit price has at most {UNIT_PRICE_DECIMALS} decimals")
+    return result if _scale(result) > 2 else result.quantize(Decimal("0.01"))
+
+
 def _quantity(value: Any) -> Decimal:
     result = _decimal_from_json(value)
     if result <= 0:
@@ -112,6 +126,8 @@ def no_control(value: Any) -> Any:
 
 MoneyIn = Annotated[Decimal, BeforeValidator(_money), Field(json_schema_extra={"type": "string"})]
 QuantityIn = Annotated[Decimal, BeforeValidator(_quantity), Field(json_schema_extra={"type": "string"})]
+UnitPriceIn = Annotated[Decimal, BeforeValidator(_unit_price), Field(json_schema_extra={"type": "string"})]
+"""A line's unit price: up to 8 decimals (a shop's line total ÷ quantity); see ``sales.service``."""
 DecimalIn = Annotated[Decimal, BeforeValidator(_plain_decimal), Field(json_schema_extra={"type": "string"})]
 Text = Annotated[str, BeforeValidator(no_control)]
 """A one-line text of a request: no control characters (NUL included)."""

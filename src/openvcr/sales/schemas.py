@@ -32,6 +32,7 @@ from openvcr.schemas import (
     Text,
     TextEntry,
     Unit,
+    UnitPriceIn,
 )
 
 _EMARK = re.compile(r"^[\x21-\x7e\x1d]{29,128}$")
@@ -100,9 +101,13 @@ class DiscountsIn(ApiModel):
 
 class SaleItemIn(ApiModel):
     offer: OfferRef
-    department: PositiveId
+    department: PositiveId | None = Field(
+        default=None, description="omitted: the offer's defaultDepartment (an inline new offer's own)"
+    )
     quantity: QuantityIn
-    price: MoneyIn
+    price: UnitPriceIn = Field(
+        description="per unit, up to 8 decimals; the line is price × quantity rounded half-up to 2 decimals"
+    )
     unit: Unit
     currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
     discounts: DiscountsIn | None = None

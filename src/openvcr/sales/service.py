@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from sqlalchemy import Connection
@@ -34,7 +34,7 @@ from openvcr.catalog.models import Cashier, Department, Offer, OfferTitle
 from openvcr.catalog.service import OfferSpec, find_cashier, offer_title
 from openvcr.core.errors import Conflict, Issue, NotFound, ValidationFailed, excerpt
 from openvcr.core.limits import LimitExceeded
-from openvcr.core.money import ZERO, round_money
+from openvcr.core.money import CENT, ZERO, round_money
 from openvcr.core.receipt import (
     SRC_ADDITIONAL_CODE,
     SRC_BASE_CODE,
@@ -87,6 +87,13 @@ class _OfferChoice:
             return OfferSnapshot(self.offer.type, self.offer.classifier_code, self.offer.external_id, self.offer.title)
         assert self.spec is not None
         return OfferSnapshot(self.spec.type, self.spec.classifier_code, self.spec.external_id, self.spec.title)
+
+    @property
+    def default_department_id(self) -> int:
+        if self.offer is not None:
+            return self.offer.default_department_id
+        assert self.spec is not None
+        return self.spec.department_id
 
 
 def _resolve_offer(
@@ -162,7 +169,38 @@ class _SaleDraft:
     request: PrintRequest
 
 
+def _default_department(conn: Connection, register_id: int, choice: _OfferChoice, path: list[str | int]) -> Department:
+    """The department of a line that names none: its offer's ``defaultDepartment``."""
+    department = catalog_repo.find_department(conn, register_id, choice.default_department_id)
+    if department is None or not department.confirmed:
+        message = f"the offer's default department {choice.default_department_id} does not exist: give a department"
+        raise _fail(path, message)
+    return department
+
+
+def _fine_price_line(item: Any, price: Decimal, path: list[str | int]) -> Line:
+    """A unit price with more than 2 decimals (a shop's line total ÷ quantity), as SRC can register it.
+
+    The buyer pays ``price × quantity`` rounded half-up to the cent. SRC takes prices in cents, so the line is
+    sent with the price rounded *up* to the cent and, when that makes the line dearer, a discount on the line
+    total (SRC type 4) of the difference: SRC's own arithmetic (``round(price × quantity) − discount``) then
+    gives exactly the amount the buyer pays. Such a line cannot carry discounts of its own."""
+    if item.discounts is not None and (item.discounts.base is not None or item.discounts.additional is not None):
+        raise _fail(
+            [*path, "discounts"],
+            "a unit price with more than 2 decimals cannot carry discounts: give the discounted unit price",
+        )
+    pays = round_money(price * item.quantity)
+    ceiling = price.quantize(CENT, rounding=ROUND_CEILING)
+    difference = round_money(ceiling * item.quantity) - pays
+    if difference == 0:
+        return Line(quantity=item.quantity, price=ceiling)
+    return Line(quantity=item.quantity, price=ceiling, base_type=BaseDiscount.TOTAL, base_value=difference)
+
+
 def _line_of(item: Any, price: Decimal, path: list[str | int]) -> Line:
+    if price != price.quantize(CENT):
+        return _fine_price_line(item, price, path)
     discounts = item.discounts
     base = discounts.base if discounts else None
     additional = discounts.additional if discounts else None
@@ -197,8 +235,11 @@ class SalesService:
         amd_lines: list[int] = []
         for index, item in enumerate(body.items):
             path: list[str | int] = ["items", index]
-            department = _department(conn, register_id, item.department.id, [*path, "department", "id"])
             choice = _resolve_offer(conn, register_id, item.offer, [*path, "offer"], new_offers)
+            if item.department is not None:  # an explicit department wins over the offer's default
+                department = _department(conn, register_id, item.department.id, [*path, "department", "id"])
+            else:
+                department = _default_department(conn, register_id, choice, [*path, "department"])
             price = item.price
             foreign_price = None
             code = item.currency.upper() if item.currency else "AMD"
@@ -212,6 +253,8 @@ class SalesService:
                     max_age = self.engine.settings.rates_max_age_days
                     rate = rate_for_sale(conn, code, [*path, "currency"], max_age)
                 assert rate is not None
+                if price != price.quantize(CENT):
+                    raise _fail([*path, "price"], "a unit price in a foreign currency has at most 2 decimals")
                 foreign_price = price
                 price = round_money(price * rate)
             try:
@@ -221,6 +264,7 @@ class SalesService:
             if item.emarks is not None and Decimal(len(item.emarks)) != item.quantity:
                 raise _fail([*path, "emarks"], "give one eMark code per unit: their count must equal the quantity")
             line = _line_of(item, price, path)
+            price = line.price  # a finer unit price is registered as its cent ceiling with a line discount
             try:
                 total = line_total(line)
             except ArithmeticRuleError as error:
