@@ -146,7 +146,7 @@ def test_over_refund_of_a_line_is_409_and_writes_nothing(api: Api) -> None:
         (lambda b: b["items"][0].update(department={"id": 99}), ["items", 0, "department", "id"]),
         (lambda b: b["items"][0].update(offer={"externalId": "NOPE"}), ["items", 0, "offer", "externalId"]),
         (lambda b: b["items"][0].update(quantity="0"), ["items", 0, "quantity"]),
-        (lambda b: b["items"][0].update(price="1.001"), ["items", 0, "price"]),
+        (lambda b: b["items"][0].update(price="1.123456789"), ["items", 0, "price"]),  # 9 decimals
         (lambda b: b["items"][0]["discounts"]["base"].update(value="100"), ["items", 0, "discounts", "base", "value"]),
         (lambda b: b.update(cashier={"id": 99}), ["cashier"]),
         (lambda b: b.update(autoSettle={"tender": "cash"}), []),
