@@ -15,6 +15,7 @@ from sqlalchemy import update
 from openvcr.store.db import Database
 from openvcr.store.schema.foundation import registers
 from tests.browser.conftest import Shop, item
+from tests.e2e.server import openvcr_env, run_cli
 
 LANGS = ("hy", "ru", "en")
 NNBSP = "\u202f"
@@ -191,7 +192,13 @@ def test_print_view_hides_the_switcher_and_keeps_the_watermark(
     assert pdf.read_bytes().startswith(b"%PDF")
 
 
-def test_long_numbers_wrap_on_a_narrow_screen(browser: Browser, shop: Shop, artifacts: Path) -> None:
+def test_long_numbers_wrap_on_a_narrow_screen(browser: Browser, shop: Shop, artifacts: Path, tmp_path: Path) -> None:
+    raised = run_cli(
+        ["registers", "update", str(shop.init["vcrId"]), "--max-unit-price", "9999999999999.99",
+         "--max-sale-total", "9999999999999.99", "--database", shop.database],
+        openvcr_env(tmp_path / "sandbox"),
+    )  # fmt: skip
+    assert raised.returncode == 0, raised.stderr  # this register sells dearer goods than the defaults allow
     big = shop.post(
         "/sales",
         {
