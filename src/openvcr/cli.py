@@ -120,7 +120,7 @@ def init(
     if production:
         if not (tin and crn and sn and taxpayer):
             err_console.print("[red]--production needs --tin, --taxpayer, --crn and --sn[/red]")
-            raise typer.Exit(2)
+            raise typer.Exit(EXIT_USAGE)
         registration = ProductionRegistration(tin, taxpayer, crn, sn, address)
     settings = settings_for(database, src_mode="remote" if production else None)
     if settings.environment == "production" and registration is None:
@@ -129,7 +129,7 @@ def init(
             "use --production --tin --taxpayer --crn --sn[/red]",
             highlight=False,
         )
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
     result = _init(settings, registration, demo=demo)
     if as_json:
         typer.echo(json.dumps(_init_payload(result), ensure_ascii=False))
@@ -184,7 +184,7 @@ def serve(
         for problem in problems:
             err_console.print(f"[red]production: {problem}[/red]", highlight=False)
         err_console.print("Refusing to serve. See docs/deployment.md.", highlight=False)
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
     os.environ["OPENVCR_DATABASE_URL"] = settings.database_url  # for worker processes
     os.environ["OPENVCR_PUBLIC_URL"] = settings.public_url
     if settings.environment == "production" and not _has_register(settings):

@@ -68,7 +68,7 @@ _REDOC = f"""<!doctype html>
 """
 
 
-def _front_page() -> str:
+def _render_front_page() -> str:
     links = (
         ("/docs", "API reference (Swagger UI)", "try every operation of the VCR API v1"),
         ("/redoc", "API reference (ReDoc)", "the same reference, for reading"),
@@ -103,6 +103,8 @@ li {{ margin: 0.5rem 0; }} span {{ color: #5b6475; }} code {{ background: #f1f3f
 """
 
 
+_FRONT_PAGE = _render_front_page()  # nothing on it changes while the process runs
+
 router = APIRouter(include_in_schema=False)
 
 
@@ -118,7 +120,7 @@ async def redoc() -> HTMLResponse:
 
 @router.get("/", response_class=HTMLResponse)
 async def front_page() -> HTMLResponse:
-    return HTMLResponse(_front_page(), headers=_NO_STORE)
+    return HTMLResponse(_FRONT_PAGE, headers=_NO_STORE)
 
 
 class _CachedStatic(StaticFiles):
