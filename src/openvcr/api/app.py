@@ -175,6 +175,9 @@ def create_app(
     for router in _routers():
         app.include_router(router)
     install_docs(app)
+    from openvcr.console.web import install_console
+
+    install_console(app)
 
     health = HealthCheck(ctx.db)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -15,7 +17,10 @@ from openvcr.store.schema.console import (
     console_sessions,
     console_users,
 )
-from openvcr.store.schema.foundation import business_entities
+from openvcr.store.schema.documents import documents
+from openvcr.store.schema.foundation import api_keys, business_entities, departments, registers
+from openvcr.store.schema.outbox import outbox_messages
+from openvcr.store.schema.sales import sale_items, sale_refunds, sales
 
 
 def any_user(conn: Connection) -> bool:
@@ -239,3 +244,164 @@ def list_audit(conn: Connection, entity_id: int, limit: int = 200, before: int |
         query = query.where(console_audit.c.id < before)
     rows = conn.execute(query.order_by(console_audit.c.id.desc()).limit(limit))
     return [AuditEntry(r.id, r.at, r.actor, r.action, r.target, r.detail) for r in rows]
+
+
+# ---- what the pages read (every query is scoped to one business entity) ------------------------------------
+
+
+def entity_registers(conn: Connection, entity_id: int) -> list[Any]:
+    return list(
+        conn.execute(select(registers).where(registers.c.entity_id == entity_id).order_by(registers.c.id)).all()
+    )
+
+
+def entity_register_ids(conn: Connection, entity_id: int) -> list[int]:
+    return [int(r) for r in conn.execute(select(registers.c.id).where(registers.c.entity_id == entity_id)).scalars()]
+
+
+def documents_by_state(conn: Connection, entity_id: int) -> dict[tuple[int, str], int]:
+    """(register id, state) → number of documents, for the registers of the business."""
+    rows = conn.execute(
+        select(documents.c.register_id, documents.c.state, func.count())
+        .join(registers, registers.c.id == documents.c.register_id)
+        .where(registers.c.entity_id == entity_id)
+        .group_by(documents.c.register_id, documents.c.state)
+    )
+    return {(r[0], r[1]): int(r[2]) for r in rows}
+
+
+def unsettled_documents(conn: Connection, entity_id: int, limit: int = 200) -> list[Any]:
+    return list(
+        conn.execute(
+            select(documents.c.id, documents.c.register_id, documents.c.kind, documents.c.state, documents.c.error,
+                   documents.c.created_at, documents.c.updated_at, documents.c.url_id)
+            .join(registers, registers.c.id == documents.c.register_id)
+            .where(registers.c.entity_id == entity_id,
+                   documents.c.state.in_(("pending", "sent", "in_doubt", "deferred")))
+            .order_by(documents.c.id)
+            .limit(limit)
+        ).all()
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SaleFilter:
+    date_from: int | None = None  # epoch ms, inclusive
+    date_to: int | None = None  # epoch ms, exclusive
+    cashier_id: int | None = None
+    min_total: Decimal | None = None
+    max_total: Decimal | None = None
+    state: str | None = None
+    receipt: int | None = None  # SRC receipt number
+    before: int | None = None  # cursor: sales with a smaller id
+
+
+def list_sales(conn: Connection, entity_id: int, f: SaleFilter, limit: int) -> list[Any]:
+    """Sales of the business, newest first, at most ``limit``; receipt numbers are filtered in Python (they
+    live in the document's JSON)."""
+    query = (
+        select(sales.c.id, sales.c.register_id, sales.c.total, sales.c.cash, sales.c.non_cash, sales.c.prepayment,
+               sales.c.compensation, documents.c.state, documents.c.cashier_id, documents.c.created_at,
+               documents.c.receipt, documents.c.url_id)
+        .join(documents, documents.c.id == sales.c.document_id)
+        .where(sales.c.entity_id == entity_id)
+    )  # fmt: skip
+    if f.date_from is not None:
+        query = query.where(documents.c.created_at >= f.date_from)
+    if f.date_to is not None:
+        query = query.where(documents.c.created_at < f.date_to)
+    if f.cashier_id is not None:
+        query = query.where(documents.c.cashier_id == f.cashier_id)
+    if f.min_total is not None:
+        query = query.where(sales.c.total >= f.min_total)
+    if f.max_total is not None:
+        query = query.where(sales.c.total <= f.max_total)
+    if f.state is not None:
+        query = query.where(documents.c.state == f.state)
+    if f.before is not None:
+        query = query.where(sales.c.id < f.before)
+    query = query.order_by(sales.c.id.desc())
+    if f.receipt is None:
+        return list(conn.execute(query.limit(limit)).all())
+    found = []
+    for row in conn.execute(query.where(documents.c.receipt.is_not(None))):
+        if row.receipt and str(row.receipt.get("srcId")) == str(f.receipt):
+            found.append(row)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def sale_register(conn: Connection, entity_id: int, sale_id: int) -> int | None:
+    """The register of a sale of the business (None: no such sale in this business)."""
+    found = conn.execute(
+        select(sales.c.register_id).where(sales.c.id == sale_id, sales.c.entity_id == entity_id)
+    ).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+def receipt_email_status(conn: Connection, url_id: str) -> Any:
+    """The receipt e-mail's outbox message of a document (key ``receipt-email:<urlId>``), if any."""
+    return conn.execute(
+        select(outbox_messages.c.status, outbox_messages.c.attempts, outbox_messages.c.last_error,
+               outbox_messages.c.delivered_at)
+        .where(outbox_messages.c.key == f"receipt-email:{url_id}")
+        .order_by(outbox_messages.c.id.desc())
+        .limit(1)
+    ).first()  # fmt: skip
+
+
+def completed_sales_since(conn: Connection, entity_id: int, since: int) -> list[Any]:
+    return list(
+        conn.execute(
+            select(documents.c.completed_at, sales.c.total, sales.c.cash, sales.c.change, sales.c.non_cash,
+                   sales.c.prepayment, sales.c.compensation)
+            .join(documents, documents.c.id == sales.c.document_id)
+            .where(sales.c.entity_id == entity_id, documents.c.state == "completed", documents.c.completed_at >= since)
+        ).all()
+    )  # fmt: skip
+
+
+def completed_refunds_since(conn: Connection, entity_id: int, since: int) -> list[Any]:
+    return list(
+        conn.execute(
+            select(documents.c.completed_at, sale_refunds.c.total, sale_refunds.c.cash, sale_refunds.c.non_cash,
+                   sale_refunds.c.prepayment, sale_refunds.c.compensation)
+            .join(documents, documents.c.id == sale_refunds.c.document_id)
+            .join(sales, sales.c.id == sale_refunds.c.sale_id)
+            .where(sales.c.entity_id == entity_id, documents.c.state == "completed", documents.c.completed_at >= since)
+        ).all()
+    )  # fmt: skip
+
+
+def regime_lines_since(conn: Connection, entity_id: int, since: int) -> list[Any]:
+    """(completed_at, tax regime, line total) of the business's completed sale lines since ``since``."""
+    return list(
+        conn.execute(
+            select(documents.c.completed_at, departments.c.tax_regime, sale_items.c.total)
+            .join(sales, sales.c.id == sale_items.c.sale_id)
+            .join(documents, documents.c.id == sales.c.document_id)
+            .join(departments, departments.c.id == sale_items.c.department_id)
+            .where(sales.c.entity_id == entity_id, documents.c.state == "completed", documents.c.completed_at >= since)
+        ).all()
+    )  # fmt: skip
+
+
+def entity_keys(conn: Connection, entity_id: int) -> list[Any]:
+    return list(
+        conn.execute(
+            select(api_keys)
+            .join(registers, registers.c.id == api_keys.c.register_id)
+            .where(registers.c.entity_id == entity_id)
+            .order_by(api_keys.c.id.desc())
+        ).all()
+    )
+
+
+def key_register(conn: Connection, entity_id: int, key_id: int) -> int | None:
+    found = conn.execute(
+        select(api_keys.c.register_id)
+        .join(registers, registers.c.id == api_keys.c.register_id)
+        .where(api_keys.c.id == key_id, registers.c.entity_id == entity_id)
+    ).scalar_one_or_none()
+    return None if found is None else int(found)

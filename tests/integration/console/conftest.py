@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ class Console:
                 {"offer": {"externalId": "SKU-001"}, "quantity": quantity, "price": price, "unit": "pc"},
                 {"offer": {"externalId": "SKU-002"}, "quantity": "1", "price": "500.00", "unit": "unit"},
             ],
-            "cashAmount": str(int(float(price) * float(quantity)) + 500) + ".00",
+            "amount": {"cash": str(Decimal(price) * Decimal(quantity) + 500)},
         }
         answer = self.client.post("/api/v1/sales", json=body, headers=self.api(business))
         assert answer.status_code == 200, answer.text

@@ -1,0 +1,355 @@
+"""The console's pages (registered on ``console.web.router``). Each names its permission; each reads through
+``console.views`` (one business) and changes through the domain services, with an audit entry."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from fastapi import Depends
+from starlette.responses import Response
+
+from openvcr.catalog import service as catalog
+from openvcr.catalog.models import OfferTitle
+from openvcr.console import service, views
+from openvcr.console.charts import day_bars, share_bars
+from openvcr.console.models import ROLE_PERMISSIONS
+from openvcr.console.repository import SaleFilter
+from openvcr.console.security import new_token
+from openvcr.console.web import BASE, PageRefused, View, action, page, parse_date, redirect, render, router
+from openvcr.core.errors import Conflict, NotFound, OpenVCRError, ValidationFailed
+from openvcr.documents.engine import receipt_url
+from openvcr.documents.models import RequestKey
+from openvcr.registers.keys import check_scopes, create_key, revoke_key, rotate_key
+from openvcr.registers.models import SCOPES
+from openvcr.sales.schemas import SaleRefundCreate
+from openvcr.sales.service import SalesService
+
+DOCUMENT_STATES = ("completed", "pending", "sent", "in_doubt", "deferred", "dropped")
+
+
+def _not_found(view: View, error: NotFound) -> PageRefused:
+    return PageRefused(404, error.message, view.lang)
+
+
+def _int(value: str, name: str) -> int | None:
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValidationFailed.at([name], f"{name}: not a whole number") from None
+    if not 0 < number <= 2**53 - 1:
+        raise ValidationFailed.at([name], f"{name}: out of range")
+    return number
+
+
+def _amount(value: str, name: str) -> Decimal | None:
+    if not value:
+        return None
+    try:
+        amount = Decimal(value.replace(" ", "").replace(",", "."))
+    except InvalidOperation:
+        raise ValidationFailed.at([name], f"{name}: not an amount") from None
+    if not amount.is_finite() or abs(amount) > Decimal("1e16"):
+        raise ValidationFailed.at([name], f"{name}: out of range")
+    return amount
+
+
+# ---- overview ----------------------------------------------------------------------------------------------
+
+
+@router.get("/overview")
+def overview(view: Annotated[View, Depends(page("overview"))]) -> Response:
+    data = views.overview(view.db, view.entity_id)
+    labels = {"cash": "Cash", "non_cash": "Non-cash", "prepayment": "Prepayment", "compensation": "Compensation"}
+    return render(
+        view,
+        "overview.html",
+        data=data,
+        day_bars=day_bars(data.days),
+        tender_bars=share_bars([(view.t(labels[k]), v) for k, v in data.month.tenders.items()]),
+        regime_bars=share_bars(sorted(data.month.regimes.items())),
+    )
+
+
+# ---- registers ---------------------------------------------------------------------------------------------
+
+
+@router.get("/registers")
+def registers(view: Annotated[View, Depends(page("registers"))]) -> Response:
+    return render(view, "registers.html", registers=views.registers(view.db, view.entity_id))
+
+
+# ---- API keys ----------------------------------------------------------------------------------------------
+
+
+def _keys_page(view: View, status: int = 200, **values: Any) -> Response:
+    return render(
+        view,
+        "keys.html",
+        status,
+        keys=views.keys(view.db, view.entity_id),
+        registers=views.registers(view.db, view.entity_id),
+        scopes=SCOPES,
+        local_date=views.local_date,
+        **values,
+    )
+
+
+@router.get("/keys")
+def keys(view: Annotated[View, Depends(page("keys"))]) -> Response:
+    return _keys_page(view)
+
+
+@router.post("/keys")
+def create_key_action(view: Annotated[View, Depends(action("keys"))]) -> Response:
+    try:
+        register_id = views.own_register(view.db, view.entity_id, _int(view.form.get("register"), "register") or 0)
+        name = view.form.get("name")[:100] or None
+        scopes = check_scopes(view.form.all("scope"))
+        with view.db.write() as conn:
+            issued = create_key(conn, register_id, scopes, name)
+            view.record(conn, "key.create", f"key {issued.id}", {"register": register_id, "name": name,
+                                                                 "scopes": list(issued.scopes)})  # fmt: skip
+    except NotFound as missing:
+        raise _not_found(view, missing) from None
+    except ValidationFailed as invalid:
+        return _keys_page(view, 400, error=invalid.message)
+    return _keys_page(view, issued=issued)
+
+
+@router.post("/keys/{key_id}/rotate")
+def rotate_key_action(key_id: int, view: Annotated[View, Depends(action("keys"))]) -> Response:
+    try:
+        views.key_register(view.db, view.entity_id, key_id)
+        overlap = view.ctx.settings.key_rotation_overlap_seconds
+        with view.db.write() as conn:
+            issued = rotate_key(conn, key_id, overlap)
+            view.record(conn, "key.rotate", f"key {key_id}", {"replacement": issued.id, "overlapSeconds": overlap})
+    except NotFound as missing:
+        raise _not_found(view, missing) from None
+    except ValidationFailed as invalid:
+        return _keys_page(view, 409, error=invalid.message)
+    return _keys_page(view, issued=issued, replaces=key_id)
+
+
+@router.post("/keys/{key_id}/revoke")
+def revoke_key_action(key_id: int, view: Annotated[View, Depends(action("keys"))]) -> Response:
+    try:
+        views.key_register(view.db, view.entity_id, key_id)
+        with view.db.write() as conn:
+            revoke_key(conn, key_id)
+            view.record(conn, "key.revoke", f"key {key_id}")
+    except NotFound as missing:
+        raise _not_found(view, missing) from None
+    except ValidationFailed as invalid:
+        return _keys_page(view, 409, error=invalid.message)
+    return redirect(f"{BASE}/keys")
+
+
+# ---- sales and refunds -------------------------------------------------------------------------------------
+
+
+@router.get("/sales")
+def sales(view: Annotated[View, Depends(page("sales"))]) -> Response:
+    q = view.request.query_params
+    try:
+        start, end = parse_date(q.get("from", ""), "from"), parse_date(q.get("to", ""), "to")
+        state = q.get("state") or None
+        if state is not None and state not in DOCUMENT_STATES:
+            raise ValidationFailed.at(["state"], "state: unknown")
+        filters = SaleFilter(
+            date_from=None if start is None else views.day_start_ms(start),
+            date_to=None if end is None else views.day_start_ms(end) + 86_400_000,
+            cashier_id=_int(q.get("cashier", ""), "cashier"),
+            min_total=_amount(q.get("min", ""), "min"),
+            max_total=_amount(q.get("max", ""), "max"),
+            state=state,
+            receipt=_int(q.get("receipt", ""), "receipt"),
+            before=_int(q.get("before", ""), "before"),
+        )
+    except ValidationFailed as invalid:
+        return render(view, "sales.html", 400, error=invalid.message, rows=[], next_cursor=None, q=q,
+                      states=DOCUMENT_STATES)  # fmt: skip
+    rows, next_cursor = views.sales(view.db, view.entity_id, filters)
+    next_query = "&".join(f"{k}={v}" for k, v in q.items() if k != "before" and v)
+    return render(view, "sales.html", rows=rows, next_cursor=next_cursor, q=q, next_query=next_query,
+                  states=DOCUMENT_STATES)  # fmt: skip
+
+
+def _sale_page(view: View, sale_id: int, status: int = 200, **values: Any) -> Response:
+    try:
+        register_id = views.sale_register(view.db, view.entity_id, sale_id)
+    except NotFound as missing:
+        raise _not_found(view, missing) from None
+    detail = SalesService(view.ctx.engine).sale_detail(register_id, sale_id)
+    public = view.ctx.settings.public_url
+    return render(
+        view,
+        "sale.html",
+        status,
+        sale=detail,
+        time=views.local_time(detail.created_at),
+        receipt_link=receipt_url(public, detail.url_id, detail.receipt, detail.receipt_language),
+        pdf_link=f"/r/{detail.url_id}.pdf" if detail.receipt else None,
+        email=views.receipt_email(view.db, detail.url_id),
+        refund_links=[(r, receipt_url(public, r.url_id, r.receipt, r.receipt_language)) for r in detail.refunds],
+        cashiers=catalog.list_cashiers(view.db, register_id),
+        may_refund=view.session.may("refunds") and detail.state == "completed",
+        refund_token=new_token(),
+        title_of=lambda texts: texts.get(view.lang) or texts.get("hy") or next(iter(texts.values()), ""),
+        **values,
+    )
+
+
+@router.get("/sales/{sale_id}")
+def sale(sale_id: int, view: Annotated[View, Depends(page("sales"))]) -> Response:
+    return _sale_page(view, sale_id)
+
+
+@router.post("/sales/{sale_id}/refund")
+def refund(sale_id: int, view: Annotated[View, Depends(action("refunds"))]) -> Response:
+    """A whole or partial refund through the sales service (as ``POST /api/v1/sales/refund``); the form's
+    one-time token is the Idempotency-Key, so a form sent twice refunds once."""
+    try:
+        register_id = views.sale_register(view.db, view.entity_id, sale_id)
+    except NotFound as missing:
+        raise _not_found(view, missing) from None
+    form = view.form
+    items = []
+    for name, values in form.fields.items():
+        if name.startswith("qty_") and values and values[0].strip() not in ("", "0"):
+            items.append({"srcId": name.removeprefix("qty_"), "quantity": values[0].strip()})
+    payload: dict[str, Any] = {"cashier": {"id": form.get("cashier") or "0"}, "saleId": sale_id}
+    if form.get("whole") != "1":
+        if not items:
+            return _sale_page(view, sale_id, 400, error="Choose the quantities to refund")
+        payload["items"] = items
+    try:
+        body = SaleRefundCreate.model_validate(payload)
+    except ValueError:
+        return _sale_page(view, sale_id, 400, error="The quantities or the cashier are not valid")
+    token = form.get("token") or None
+    key = RequestKey.of("POST /sales/refund", register_id, token, body.model_dump(mode="json", by_alias=True))
+    try:
+        SalesService(view.ctx.engine).refund_sale(register_id, body, key)
+    except (ValidationFailed, Conflict) as refused:
+        return _sale_page(view, sale_id, 409 if isinstance(refused, Conflict) else 400, error=refused.message)
+    except OpenVCRError as failed:
+        return _sale_page(view, sale_id, 502, error=failed.message)
+    view.audit("sale.refund", f"sale {sale_id}", {"items": payload.get("items", "all")})
+    return _sale_page(view, sale_id, refunded=True)
+
+
+# ---- documents awaiting fiscalization or in doubt ----------------------------------------------------------
+
+
+@router.get("/documents")
+def documents(view: Annotated[View, Depends(page("documents"))]) -> Response:
+    return render(view, "documents.html", documents=views.waiting_documents(view.db, view.entity_id))
+
+
+@router.post("/documents/resolve")
+def resolve(view: Annotated[View, Depends(action("documents"))]) -> Response:
+    """Ask SRC about requests in doubt and settle what can be settled now (what maintenance does every
+    ``OPENVCR_MAINTENANCE_INTERVAL_SECONDS``), then show the list again."""
+    from openvcr.api.app import maintenance_pass
+
+    error = None
+    try:
+        maintenance_pass(view.ctx)
+    except OpenVCRError as failed:
+        error = failed.message
+    view.audit("documents.resolve")
+    return render(view, "documents.html", documents=views.waiting_documents(view.db, view.entity_id), error=error,
+                  resolved=error is None)  # fmt: skip
+
+
+# ---- catalogue ---------------------------------------------------------------------------------------------
+
+
+def _catalog_page(view: View, register_id: int | None = None, status: int = 200, **values: Any) -> Response:
+    regs = views.registers(view.db, view.entity_id)
+    if not regs:
+        return render(view, "catalog.html", status, registers=[], register_id=None, **values)
+    if register_id is None:
+        register_id = regs[0].id
+    search = view.request.query_params.get("q", "").strip().lower()
+    offers = catalog.list_offers(view.db, register_id, external_id=None, type_=None, include_archived=True)
+    if search:
+        offers = [o for o in offers if search in " ".join([o.external_id or "", *o.title.texts.values()]).lower()]
+    return render(
+        view,
+        "catalog.html",
+        status,
+        registers=regs,
+        register_id=register_id,
+        cashiers=catalog.list_cashiers(view.db, register_id),
+        departments=catalog.list_departments(view.db, register_id),
+        offers=offers[:200],
+        search=search,
+        may_write=view.session.may("catalog:write"),
+        **values,
+    )
+
+
+@router.get("/catalog")
+def catalogue(view: Annotated[View, Depends(page("catalog"))]) -> Response:
+    try:
+        register_id = _int(view.request.query_params.get("register", ""), "register")
+        if register_id is not None:
+            views.own_register(view.db, view.entity_id, register_id)
+    except ValidationFailed as invalid:
+        return _catalog_page(view, None, 400, error=invalid.message)
+    except NotFound as missing:
+        raise _not_found(view, missing) from None
+    return _catalog_page(view, register_id)
+
+
+def _offer_action(view: View, register: str) -> int:
+    try:
+        return views.own_register(view.db, view.entity_id, _int(register, "register") or 0)
+    except (NotFound, ValidationFailed):
+        raise PageRefused(404, "Not found", view.lang) from None
+
+
+@router.post("/catalog/offers/{offer_id}/rename")
+def rename_offer(offer_id: int, view: Annotated[View, Depends(action("catalog:write"))]) -> Response:
+    register_id = _offer_action(view, view.form.get("register"))
+    titles = {lang: view.form.get(f"title_{lang}") for lang in ("hy", "ru", "en") if view.form.get(f"title_{lang}")}
+    if "hy" not in titles:
+        return _catalog_page(view, register_id, 400, error="An Armenian title is needed")
+    try:
+        catalog.rename_offer(view.db, register_id, offer_id, OfferTitle("localized", titles))
+    except NotFound as missing:
+        raise _not_found(view, missing) from None
+    view.audit("offer.rename", f"offer {offer_id}", {"title": titles})
+    return redirect(f"{BASE}/catalog?register={register_id}")
+
+
+@router.post("/catalog/offers/{offer_id}/archive")
+def archive_offer(offer_id: int, view: Annotated[View, Depends(action("catalog:write"))]) -> Response:
+    register_id = _offer_action(view, view.form.get("register"))
+    try:
+        catalog.archive_offer(view.db, register_id, offer_id)
+    except NotFound as missing:
+        raise _not_found(view, missing) from None
+    view.audit("offer.archive", f"offer {offer_id}")
+    return redirect(f"{BASE}/catalog?register={register_id}")
+
+
+# ---- people and the audit log ------------------------------------------------------------------------------
+
+
+@router.get("/people")
+def people(view: Annotated[View, Depends(page("people"))]) -> Response:
+    users = service.users_of(view.db, view.entity_id)
+    roles = {u.id: next(m.role for m in u.memberships if m.entity_id == view.entity_id) for u in users}
+    return render(view, "people.html", users=users, roles=roles, permissions=ROLE_PERMISSIONS)
+
+
+@router.get("/audit")
+def audit(view: Annotated[View, Depends(page("audit"))]) -> Response:
+    entries = service.audit_log(view.db, view.entity_id)
+    return render(view, "audit.html", entries=entries, local_time=views.local_time)

@@ -1,0 +1,264 @@
+"""The console over HTTP, in process: sign-in, cookies, CSRF, throttling, roles, and isolation between
+businesses (every console route walked as each role of business A and as the owner of business B)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from openvcr.console.models import allowed
+from openvcr.console.web import router
+from openvcr.store.schema.console import console_audit, console_login_failures, console_sessions
+from openvcr.store.schema.foundation import api_keys
+from tests.integration.console.conftest import PASSWORD, Console
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+# Every GET page of the console and the permission it needs (None: any signed-in user). A new page must be
+# added here, or the walk fails.
+PAGES: dict[str, str | None] = {
+    "/console/overview": "overview",
+    "/console/registers": "registers",
+    "/console/keys": "keys",
+    "/console/sales": "sales",
+    "/console/sales/{sale_id}": "sales",
+    "/console/documents": "documents",
+    "/console/catalog": "catalog",
+    "/console/people": "people",
+    "/console/audit": "audit",
+    "/console/account": None,
+}
+PUBLIC = {"/console/login", "/console/login/{token}", "/console/language/{code}", "/console"}
+
+
+def fresh(console: Console) -> TestClient:
+    return TestClient(console.client.app, base_url="http://127.0.0.1:8000")
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Sign in through the form; return the session's CSRF token."""
+    form = client.get("/console/login")
+    assert form.status_code == 200
+    token = CSRF.search(form.text)
+    assert token is not None
+    answer = client.post("/console/login", data={"csrf": token.group(1), "email": email, "password": password},
+                         follow_redirects=False)  # fmt: skip
+    assert answer.status_code == 303, answer.text
+    page = client.get("/console/account")
+    found = CSRF.search(page.text)
+    assert found is not None
+    return found.group(1)
+
+
+def count(console: Console, table: object) -> int:
+    with console.db.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+
+
+def test_the_session_cookie_is_httponly_samesite_and_the_pages_need_it(two_businesses: Console) -> None:
+    client = fresh(two_businesses)
+    answer = client.get("/console/sales", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/console/login?next=%2Fconsole%2Fsales"
+    form = client.get("/console/login")
+    csrf = CSRF.search(form.text)
+    assert csrf is not None
+    done = client.post("/console/login", data={"csrf": csrf.group(1), "email": "Owner@A.example",
+                                               "password": PASSWORD, "next": "/console/sales"},
+                       follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303 and done.headers["location"] == "/console/sales"
+    cookie = next(v for k, v in done.headers.multi_items() if k == "set-cookie" and v.startswith("ovcr_session="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/console" in cookie
+    assert "Secure" not in cookie  # plain http public URL (see docs/console.md)
+    page = client.get("/console/sales")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    token = done.headers["set-cookie"].split("ovcr_session=")[1].split(";")[0]
+    with two_businesses.db.read() as conn:
+        stored = [r.token_hash for r in conn.execute(select(console_sessions))]
+    assert token not in stored and len(stored) == 1
+
+
+def test_secure_cookies_when_the_public_url_is_https(two_businesses: Console) -> None:
+    two_businesses.client.app.state.ctx.settings = two_businesses.settings.model_copy(  # type: ignore[attr-defined]
+        update={"public_url": "https://shop.example"}
+    )
+    client = fresh(two_businesses)
+    form = client.get("/console/login")
+    csrf = CSRF.search(form.text)
+    assert csrf is not None
+    done = client.post("/console/login", data={"csrf": csrf.group(1), "email": "owner@a.example",
+                                               "password": PASSWORD}, follow_redirects=False)  # fmt: skip
+    assert "Secure" in done.headers["set-cookie"]
+
+
+def test_a_post_without_the_session_csrf_token_is_refused_and_changes_nothing(two_businesses: Console) -> None:
+    client = fresh(two_businesses)
+    csrf = sign_in(client, "owner@a.example")
+    keys_before = count(two_businesses, api_keys)
+    for data in ({"register": str(two_businesses.a.register_id), "name": "x"},
+                 {"register": str(two_businesses.a.register_id), "name": "x", "csrf": "wrong"}):  # fmt: skip
+        answer = client.post("/console/keys", data=data)
+        assert answer.status_code == 403
+    assert count(two_businesses, api_keys) == keys_before
+    answer = client.post("/console/keys", data={"register": str(two_businesses.a.register_id), "name": "ok",
+                                                "scope": "sales:read", "csrf": csrf})  # fmt: skip
+    assert answer.status_code == 200 and "ovcr_" in answer.text
+    assert count(two_businesses, api_keys) == keys_before + 1
+
+
+def test_the_login_form_needs_its_own_csrf_token(two_businesses: Console) -> None:
+    client = fresh(two_businesses)
+    client.get("/console/login")
+    answer = client.post("/console/login", data={"csrf": "forged", "email": "owner@a.example", "password": PASSWORD})
+    assert answer.status_code == 403
+    assert count(two_businesses, console_sessions) == 0
+
+
+def test_failed_sign_ins_are_throttled_per_email_and_address(two_businesses: Console) -> None:
+    client = fresh(two_businesses)
+    form = client.get("/console/login")
+    csrf = CSRF.search(form.text)
+    assert csrf is not None
+    data = {"csrf": csrf.group(1), "email": "owner@a.example", "password": "wrong password!"}
+    for _ in range(3):  # console_login_attempts=3
+        assert client.post("/console/login", data=data).status_code == 401
+    assert count(two_businesses, console_login_failures) == 3
+    right = {**data, "password": PASSWORD}
+    refused = client.post("/console/login", data=right)
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert count(two_businesses, console_sessions) == 0
+    assert count(two_businesses, console_login_failures) == 3  # a throttled try is not even checked
+    # another e-mail from the same address is not throttled
+    assert client.post("/console/login", data={**right, "email": "accountant@a.example"},
+                       follow_redirects=False).status_code == 303  # fmt: skip
+
+
+def test_an_accountant_cannot_open_keys_nor_create_one(two_businesses: Console) -> None:
+    client = fresh(two_businesses)
+    csrf = sign_in(client, "accountant@a.example")
+    assert client.get("/console/keys").status_code == 403
+    before = count(two_businesses, api_keys)
+    answer = client.post("/console/keys", data={"register": str(two_businesses.a.register_id), "csrf": csrf})
+    assert answer.status_code == 403
+    assert count(two_businesses, api_keys) == before
+    assert 'href="/console/keys"' not in client.get("/console/sales").text
+
+
+def test_a_key_revoked_in_the_console_gets_401_from_the_api_and_is_audited(two_businesses: Console) -> None:
+    two_businesses.client.app.state.ctx.authenticator.cache_seconds = 0  # type: ignore[attr-defined]
+    client = fresh(two_businesses)
+    csrf = sign_in(client, "developer@a.example")
+    made = client.post("/console/keys", data={"register": str(two_businesses.a.register_id), "name": "shop",
+                                              "scope": ["account:read", "sales:read"], "csrf": csrf})  # fmt: skip
+    key = re.search(r'<code id="new-key">([^<]+)</code>', made.text)
+    assert key is not None
+    headers = {"X-API-KEY": key.group(1)}
+    assert two_businesses.client.get("/api/v1/whoami", headers=headers).status_code == 200
+    key_id = re.search(r'data-key="(\d+)"', made.text)
+    assert key_id is not None
+    assert client.post(f"/console/keys/{key_id.group(1)}/revoke", data={"csrf": csrf}).status_code == 200
+    assert two_businesses.client.get("/api/v1/whoami", headers=headers).status_code == 401
+    owner = fresh(two_businesses)
+    sign_in(owner, "owner@a.example")
+    log = owner.get("/console/audit").text
+    assert "key.create" in log and "key.revoke" in log and "developer@a.example" in log
+
+
+def _console_pages() -> set[str]:
+    return {r.path for r in router.routes if isinstance(r, APIRoute) and "GET" in r.methods}
+
+
+def test_every_console_page_as_every_role_shows_nothing_of_another_business(two_businesses: Console) -> None:
+    c = two_businesses
+    assert _console_pages() == set(PAGES) | PUBLIC
+    sale_a, sale_b = c.sell("a")["saleId"], c.sell("b")["saleId"]
+    with c.db.read() as conn:
+        prefixes = {r.register_id: r.prefix for r in conn.execute(select(api_keys))}
+    marks = {
+        "a": [c.a.tin, str(c.a.crn), prefixes[c.a.register_id], "«Ավազարկղ» ՍՊԸ"],
+        "b": [c.b.tin, str(c.b.crn), prefixes[c.b.register_id], "«Բ-բիզնես» ՍՊԸ"],
+    }
+    users = [("owner@a.example", "owner", "a"), ("accountant@a.example", "accountant", "a"),
+             ("developer@a.example", "developer", "a"), ("owner@b.example", "owner", "b")]  # fmt: skip
+    for email, role, home in users:
+        other = "b" if home == "a" else "a"
+        own_sale, other_sale = (sale_a, sale_b) if home == "a" else (sale_b, sale_a)
+        client = fresh(c)
+        csrf = sign_in(client, email)
+        for path, permission in PAGES.items():
+            url = path.replace("{sale_id}", str(own_sale))
+            answer = client.get(url)
+            expected = 200 if permission is None or allowed(role, permission) else 403
+            assert answer.status_code == expected, (email, url, answer.status_code)
+            for mark in marks[other]:
+                assert mark not in answer.text, (email, url, mark)
+        # the other business's rows by id: not found, nothing done
+        assert client.get(f"/console/sales/{other_sale}").status_code in (403, 404)
+        other_key = next(k for r, k in prefixes.items() if r == (c.b if home == "a" else c.a).register_id)
+        with c.db.read() as conn:
+            other_key_id = conn.execute(select(api_keys.c.id).where(api_keys.c.prefix == other_key)).scalar_one()
+        answer = client.post(f"/console/keys/{other_key_id}/revoke", data={"csrf": csrf})
+        assert answer.status_code in (403, 404)
+        answer = client.post(f"/console/sales/{other_sale}/refund", data={"csrf": csrf, "whole": "1", "cashier": "1"})
+        assert answer.status_code in (403, 404)
+        answer = client.post("/console/business", data={"csrf": csrf, "entity": str(999)})
+        assert answer.status_code == 403
+        assert client.get(f"/console/catalog?register={(c.b if home == 'a' else c.a).register_id}").status_code in (
+            403,
+            404,
+        )
+    with c.db.read() as conn:
+        revoked = select(func.count()).select_from(api_keys).where(api_keys.c.revoked_at.is_not(None))
+        assert conn.execute(revoked).scalar_one() == 0
+    assert c.client.get("/api/v1/whoami", headers=c.api("b")).status_code == 200
+
+
+def test_a_partial_refund_from_the_console_goes_through_the_sales_service(two_businesses: Console) -> None:
+    c = two_businesses
+    sale = c.sell("a", price="1500.00", quantity="2")
+    client = fresh(c)
+    csrf = sign_in(client, "accountant@a.example")
+    page = client.get(f"/console/sales/{sale['saleId']}")
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert token is not None and 'id="receipt-link"' in page.text
+    form = {"csrf": csrf, "token": token.group(1), "cashier": str(c.a.cashier_id), "qty_0": "1", "qty_1": "0"}
+    answer = client.post(f"/console/sales/{sale['saleId']}/refund", data=form)
+    assert answer.status_code == 200, answer.text
+    again = client.post(f"/console/sales/{sale['saleId']}/refund", data=form)  # the same form twice: one refund
+    assert again.status_code == 200
+    detail = c.client.get(f"/api/v1/sales/{sale['saleId']}", headers=c.api("a")).json()
+    assert [r["items"] for r in detail["refunds"]] == [[{"quantity": 1}]]
+    assert [Decimal(str(r["cashAmount"])) for r in detail["refunds"]] == [Decimal(1500)]
+    too_much = {**form, "token": "another", "qty_0": "5"}
+    refused = client.post(f"/console/sales/{sale['saleId']}/refund", data=too_much)
+    assert refused.status_code == 409
+    assert len(c.client.get(f"/api/v1/sales/{sale['saleId']}", headers=c.api("a")).json()["refunds"]) == 1
+    with c.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(console_audit).where(
+            console_audit.c.action == "sale.refund")).scalar_one() == 2  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from=yesterday",
+        "to=2026-13-01",
+        "cashier=abc",
+        "min=lots",
+        "max=1e999",
+        "state=happy",
+        "receipt=-1",
+        "before=99999999999999999999",
+    ],
+)
+def test_bad_filters_are_a_400_page_never_a_5xx(two_businesses: Console, query: str) -> None:
+    client = fresh(two_businesses)
+    sign_in(client, "owner@a.example")
+    assert client.get(f"/console/sales?{query}").status_code == 400
