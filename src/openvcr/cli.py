@@ -200,7 +200,8 @@ def serve(
         err_console.print(f"[red]port {busy[0]} on {host} is in use: cannot serve[/red]", highlight=False)
         raise typer.Exit(EXIT_CANNOT_START)
     console.print(
-        f"API:  http://{host}:{port}/api/v1   docs: http://{host}:{port}/docs   console: http://{host}:{port}/console"
+        f"API:  http://{host}:{port}/api/v1   docs: http://{host}:{port}/docs   console: http://{host}:{port}/console",
+        soft_wrap=True,
     )
     from openvcr.receipts.delivery import banner
 
