@@ -175,7 +175,7 @@ def create_app(
     for router in _routers():
         app.include_router(router)
     install_docs(app)
-    from openvcr.console.web import install_console
+    from openvcr.console.api import install_console
 
     install_console(app)
 

@@ -11,8 +11,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from openvcr.console.api import router
 from openvcr.console.models import allowed
-from openvcr.console.web import router
 from openvcr.store.schema.console import console_audit, console_login_failures, console_sessions
 from openvcr.store.schema.foundation import api_keys
 from tests.integration.console.conftest import PASSWORD, Console

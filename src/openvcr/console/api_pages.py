@@ -1,4 +1,4 @@
-"""The console's pages (registered on ``console.web.router``). Each names its permission; each reads through
+"""The console's pages (registered on ``console.api.router``). Each names its permission; each reads through
 ``console.views`` (one business) and changes through the domain services, with an audit entry."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from starlette.responses import Response
 from openvcr.catalog import service as catalog
 from openvcr.catalog.models import OfferTitle
 from openvcr.console import service, views
+from openvcr.console.api import BASE, PageRefused, View, action, page, parse_date, redirect, render, router
 from openvcr.console.charts import day_bars, share_bars
 from openvcr.console.models import ROLE_PERMISSIONS
 from openvcr.console.repository import SaleFilter
 from openvcr.console.security import new_token
-from openvcr.console.web import BASE, PageRefused, View, action, page, parse_date, redirect, render, router
 from openvcr.core.errors import Conflict, NotFound, OpenVCRError, ValidationFailed
 from openvcr.documents.engine import receipt_url
 from openvcr.documents.models import RequestKey
