@@ -49,6 +49,7 @@ MAX_FORM_BYTES = 64 * 1024
 NAV: tuple[tuple[str, str, str], ...] = (
     ("overview", f"{BASE}/overview", "Overview"),
     ("sales", f"{BASE}/sales", "Sales"),
+    ("prepayments", f"{BASE}/prepayments", "Prepayments"),
     ("documents", f"{BASE}/documents", "Documents"),
     ("catalog", f"{BASE}/catalog", "Catalogue"),
     ("registers", f"{BASE}/registers", "Registers"),

@@ -20,6 +20,8 @@ from openvcr.console.security import new_token
 from openvcr.core.errors import Conflict, NotFound, OpenVCRError, ValidationFailed
 from openvcr.documents.engine import receipt_url
 from openvcr.documents.models import RequestKey
+from openvcr.prepayments.schemas import PrepaymentRefundCreate
+from openvcr.prepayments.service import PrepaymentsService
 from openvcr.registers.keys import check_scopes, create_key, revoke_key, rotate_key
 from openvcr.registers.models import SCOPES
 from openvcr.sales.schemas import SaleRefundCreate
@@ -252,13 +254,13 @@ def documents(view: Annotated[View, Depends(page("documents"))]) -> Response:
 
 @router.post("/documents/resolve")
 def resolve(view: Annotated[View, Depends(action("documents"))]) -> Response:
-    """Ask SRC about requests in doubt and settle what can be settled now (what maintenance does every
-    ``OPENVCR_MAINTENANCE_INTERVAL_SECONDS``), then show the list again."""
-    from openvcr.api.app import maintenance_pass
-
+    """Ask SRC about this business's requests in doubt, then settle what can be settled now (the recovery
+    maintenance runs every ``OPENVCR_MAINTENANCE_INTERVAL_SECONDS``), and show the list again."""
     error = None
     try:
-        maintenance_pass(view.ctx)
+        for register_id in views.register_ids(view.db, view.entity_id):
+            view.ctx.src.resolve_in_doubt(register_id)
+        view.ctx.engine.recover(min_age_ms=int(view.ctx.settings.recovery_min_age_seconds * 1000))
     except OpenVCRError as failed:
         error = failed.message
     view.audit("documents.resolve")
@@ -353,3 +355,65 @@ def people(view: Annotated[View, Depends(page("people"))]) -> Response:
 def audit(view: Annotated[View, Depends(page("audit"))]) -> Response:
     entries = service.audit_log(view.db, view.entity_id)
     return render(view, "audit.html", entries=entries, local_time=views.local_time)
+
+
+# ---- prepayments -------------------------------------------------------------------------------------------
+
+
+def _prepayments_page(view: View, status: int = 200, **values: Any) -> Response:
+    customer = view.request.query_params.get("customer", "").strip() or None
+    entries = PrepaymentsService(view.ctx.engine).prepayments(view.entity_id, customer, "all")
+    balances: dict[str, Decimal] = {}
+    for entry in entries:
+        if entry.state == "open":
+            balances[entry.customer_ref] = balances.get(entry.customer_ref, Decimal("0.00")) + entry.remaining
+    return render(view, "prepayments.html", status, entries=entries, balances=sorted(balances.items()),
+                  customer=customer or "", local_time=views.local_time, token=new_token(),
+                  may_refund=view.session.may("refunds"), **values)  # fmt: skip
+
+
+@router.get("/prepayments")
+def prepayments(view: Annotated[View, Depends(page("prepayments"))]) -> Response:
+    return _prepayments_page(view)
+
+
+@router.post("/prepayments/{prepayment_id}/refund")
+def refund_prepayment(prepayment_id: int, view: Annotated[View, Depends(action("refunds"))]) -> Response:
+    """Refund what is left of a prepayment, on its own register, through the prepayments service (as
+    ``POST /api/v1/prepayments/refund``); the form's one-time token is the Idempotency-Key."""
+    service_ = PrepaymentsService(view.ctx.engine)
+    try:
+        found = service_.prepayment(view.entity_id, prepayment_id)
+    except NotFound as missing:
+        raise _not_found(view, missing) from None
+    register_id = found.prepayment.register_id
+    body = PrepaymentRefundCreate.model_validate({"cashier": {"id": found.cashier.id}, "prepaymentId": prepayment_id})
+    token = view.form.get("token") or None
+    key = RequestKey.of("POST /prepayments/refund", register_id, token, body.model_dump(mode="json", by_alias=True))
+    try:
+        service_.refund_prepayment(register_id, body, key)
+    except (ValidationFailed, Conflict) as refused:
+        return _prepayments_page(view, 409 if isinstance(refused, Conflict) else 400, error=refused.message)
+    except OpenVCRError as failed:
+        return _prepayments_page(view, 502, error=failed.message)
+    view.audit("prepayment.refund", f"prepayment {prepayment_id}")
+    return _prepayments_page(view, refunded=prepayment_id)
+
+
+# ---- register connection check -----------------------------------------------------------------------------
+
+
+@router.post("/registers/{register_id}/check")
+def check_register(register_id: int, view: Annotated[View, Depends(action("registers"))]) -> Response:
+    """SRC's checkConnection with the register's own credentials."""
+    try:
+        views.own_register(view.db, view.entity_id, register_id)
+    except NotFound as missing:
+        raise _not_found(view, missing) from None
+    try:
+        view.ctx.src.check_connection(register_id)
+        outcome = (register_id, True, "")
+    except OpenVCRError as failed:
+        outcome = (register_id, False, failed.message)
+    view.audit("register.check", f"register {register_id}", {"ok": outcome[1]})
+    return render(view, "registers.html", registers=views.registers(view.db, view.entity_id), checked=outcome)

@@ -50,6 +50,16 @@ class Console:
         assert answer.status_code == 200, answer.text
         return dict(answer.json())
 
+    def prepay(self, business: str, phone: str, cash: str = "3000") -> dict[str, Any]:
+        body = {
+            "cashier": {"id": (self.a if business == "a" else self.b).cashier_id},
+            "amount": {"cash": cash},
+            "buyer": {"type": "individual", "phone": phone},
+        }
+        answer = self.client.post("/api/v1/prepayments", json=body, headers=self.api(business))
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
 
 def make_settings(db_url: str, tmp_path: Path, **overrides: object) -> Settings:
     return Settings(database_url=db_url, sandbox_state_dir=tmp_path / "sandbox", **overrides)  # type: ignore[arg-type]

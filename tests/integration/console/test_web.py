@@ -28,6 +28,7 @@ PAGES: dict[str, str | None] = {
     "/console/sales": "sales",
     "/console/sales/{sale_id}": "sales",
     "/console/documents": "documents",
+    "/console/prepayments": "prepayments",
     "/console/catalog": "catalog",
     "/console/people": "people",
     "/console/audit": "audit",
@@ -179,11 +180,12 @@ def test_every_console_page_as_every_role_shows_nothing_of_another_business(two_
     c = two_businesses
     assert _console_pages() == set(PAGES) | PUBLIC
     sale_a, sale_b = c.sell("a")["saleId"], c.sell("b")["saleId"]
+    prepaid_a, prepaid_b = c.prepay("a", "+37491000001"), c.prepay("b", "+37491000002")
     with c.db.read() as conn:
         prefixes = {r.register_id: r.prefix for r in conn.execute(select(api_keys))}
     marks = {
-        "a": [c.a.tin, str(c.a.crn), prefixes[c.a.register_id], "«Ավազարկղ» ՍՊԸ"],
-        "b": [c.b.tin, str(c.b.crn), prefixes[c.b.register_id], "«Բ-բիզնես» ՍՊԸ"],
+        "a": [c.a.tin, str(c.a.crn), prefixes[c.a.register_id], "«Ավազարկղ» ՍՊԸ", "91000001"],
+        "b": [c.b.tin, str(c.b.crn), prefixes[c.b.register_id], "«Բ-բիզնես» ՍՊԸ", "91000002"],
     }
     users = [("owner@a.example", "owner", "a"), ("accountant@a.example", "accountant", "a"),
              ("developer@a.example", "developer", "a"), ("owner@b.example", "owner", "b")]  # fmt: skip
@@ -208,6 +210,11 @@ def test_every_console_page_as_every_role_shows_nothing_of_another_business(two_
         assert answer.status_code in (403, 404)
         answer = client.post(f"/console/sales/{other_sale}/refund", data={"csrf": csrf, "whole": "1", "cashier": "1"})
         assert answer.status_code in (403, 404)
+        other_prepayment = (prepaid_b if home == "a" else prepaid_a)["prepaymentId"]
+        answer = client.post(f"/console/prepayments/{other_prepayment}/refund", data={"csrf": csrf, "token": "t"})
+        assert answer.status_code in (403, 404)
+        other_register = (c.b if home == "a" else c.a).register_id
+        assert client.post(f"/console/registers/{other_register}/check", data={"csrf": csrf}).status_code in (403, 404)
         answer = client.post("/console/business", data={"csrf": csrf, "entity": str(999)})
         assert answer.status_code == 403
         assert client.get(f"/console/catalog?register={(c.b if home == 'a' else c.a).register_id}").status_code in (
@@ -218,6 +225,9 @@ def test_every_console_page_as_every_role_shows_nothing_of_another_business(two_
         revoked = select(func.count()).select_from(api_keys).where(api_keys.c.revoked_at.is_not(None))
         assert conn.execute(revoked).scalar_one() == 0
     assert c.client.get("/api/v1/whoami", headers=c.api("b")).status_code == 200
+    for business, prepaid in (("a", prepaid_a), ("b", prepaid_b)):
+        state = c.client.get(f"/api/v1/prepayments/{prepaid['prepaymentId']}", headers=c.api(business)).json()
+        assert state["refund"] is None, state
 
 
 def test_a_partial_refund_from_the_console_goes_through_the_sales_service(two_businesses: Console) -> None:
@@ -262,3 +272,31 @@ def test_bad_filters_are_a_400_page_never_a_5xx(two_businesses: Console, query: 
     client = fresh(two_businesses)
     sign_in(client, "owner@a.example")
     assert client.get(f"/console/sales?{query}").status_code == 400
+
+
+def test_a_prepayment_is_refunded_from_the_console_once(two_businesses: Console) -> None:
+    c = two_businesses
+    prepaid = c.prepay("a", "+37491000009", cash="4000")
+    client = fresh(c)
+    csrf = sign_in(client, "accountant@a.example")
+    page = client.get("/console/prepayments")
+    assert page.status_code == 200 and "4\u202f000.00" in page.text
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert token is not None
+    form = {"csrf": csrf, "token": token.group(1)}
+    url = f"/console/prepayments/{prepaid['prepaymentId']}/refund"
+    assert client.post(url, data=form).status_code == 200
+    assert client.post(url, data=form).status_code == 200  # the same form again: the same refund
+    state = c.client.get(f"/api/v1/prepayments/{prepaid['prepaymentId']}", headers=c.api("a")).json()
+    assert state["refund"] is not None
+    assert client.post(url, data={**form, "token": "another"}).status_code == 409  # nothing left
+    with c.db.read() as conn:
+        refunds = select(func.count()).select_from(console_audit).where(console_audit.c.action == "prepayment.refund")
+        assert conn.execute(refunds).scalar_one() == 2
+
+
+def test_the_connection_check_asks_the_sandbox_with_the_register_credentials(two_businesses: Console) -> None:
+    client = fresh(two_businesses)
+    csrf = sign_in(client, "developer@a.example")
+    answer = client.post(f"/console/registers/{two_businesses.a.register_id}/check", data={"csrf": csrf})
+    assert answer.status_code == 200 and '<p class="ok" role="status">' in answer.text
