@@ -14,7 +14,7 @@ from openvcr.catalog.models import OfferTitle
 from openvcr.console import service, views
 from openvcr.console.api import BASE, PageRefused, View, action, page, parse_date, redirect, render, router
 from openvcr.console.charts import day_bars, share_bars
-from openvcr.console.models import ROLE_PERMISSIONS
+from openvcr.console.models import ROLES
 from openvcr.console.repository import SaleFilter
 from openvcr.console.security import new_token
 from openvcr.core.errors import Conflict, NotFound, OpenVCRError, ValidationFailed
@@ -344,11 +344,42 @@ def archive_offer(offer_id: int, view: Annotated[View, Depends(action("catalog:w
 # ---- people and the audit log ------------------------------------------------------------------------------
 
 
-@router.get("/people")
-def people(view: Annotated[View, Depends(page("people"))]) -> Response:
+def _people_page(view: View, status: int = 200, **values: Any) -> Response:
     users = service.users_of(view.db, view.entity_id)
     roles = {u.id: next(m.role for m in u.memberships if m.entity_id == view.entity_id) for u in users}
-    return render(view, "people.html", users=users, roles=roles, permissions=ROLE_PERMISSIONS)
+    return render(view, "people.html", status, users=users, roles=roles, all_roles=ROLES, **values)
+
+
+@router.get("/people")
+def people(view: Annotated[View, Depends(page("people"))]) -> Response:
+    return _people_page(view)
+
+
+@router.post("/people")
+def add_person(view: Annotated[View, Depends(action("people"))]) -> Response:
+    """Add a person to this business with a role; they sign in first with a one-time link, shown once."""
+    session = view.session
+    try:
+        user, _ = service.add_user(view.db, email=view.form.get("email"), role=view.form.get("role"),
+                                   tin=session.business.tin, password=None, actor=session.email,
+                                   actor_id=session.user_id)  # fmt: skip
+        token = service.issue_login_link(view.db, view.ctx.settings, user.email, entity_id=view.entity_id,
+                                         actor=session.email, actor_id=session.user_id)  # fmt: skip
+    except (ValidationFailed, Conflict) as refused:
+        return _people_page(view, 400 if isinstance(refused, ValidationFailed) else 409, error=refused.message)
+    return _people_page(view, added=user.email, link=service.login_link_url(view.ctx.settings, token))
+
+
+@router.post("/people/{user_id}/role")
+def change_role(user_id: int, view: Annotated[View, Depends(action("people"))]) -> Response:
+    role = view.form.get("role") or None
+    try:
+        service.change_member(view.db, view.session, user_id, role if role != "remove" else None)
+    except NotFound as missing:
+        raise _not_found(view, missing) from None
+    except (ValidationFailed, Conflict) as refused:
+        return _people_page(view, 400 if isinstance(refused, ValidationFailed) else 409, error=refused.message)
+    return redirect(f"{BASE}/people")
 
 
 @router.get("/audit")

@@ -88,6 +88,15 @@ def add_membership(conn: Connection, user_id: int, entity_id: int, role: str, no
     conn.execute(insert(console_memberships).values(user_id=user_id, entity_id=entity_id, role=role, created_at=now))
 
 
+def set_membership(conn: Connection, user_id: int, entity_id: int, role: str | None) -> None:
+    """Change a membership's role, or delete it (``role`` None)."""
+    where = (console_memberships.c.user_id == user_id) & (console_memberships.c.entity_id == entity_id)
+    if role is None:
+        conn.execute(delete(console_memberships).where(where))
+    else:
+        conn.execute(update(console_memberships).where(where).values(role=role))
+
+
 def set_user(conn: Connection, user_id: int, **values: Any) -> None:
     conn.execute(update(console_users).where(console_users.c.id == user_id).values(**values))
 

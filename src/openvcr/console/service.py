@@ -186,8 +186,17 @@ def change_own_password(db: Database, session: ConsoleSession, current: str | No
                user_id=session.user_id, target=session.email)  # fmt: skip
 
 
-def issue_login_link(db: Database, settings: Settings, email: str) -> str:
-    """A one-time login link's token for a user (the link is ``/console/login/{token}``)."""
+def issue_login_link(
+    db: Database,
+    settings: Settings,
+    email: str,
+    *,
+    entity_id: int | None = None,
+    actor: str = OPERATOR,
+    actor_id: int | None = None,
+) -> str:
+    """A one-time login link's token for a user (the link is ``/console/login/{token}``). Audited in every
+    business of the user, or only in ``entity_id`` when an owner of that business asks for it."""
     token = new_token()
     now = now_ms()
     with db.write() as conn:
@@ -195,9 +204,30 @@ def issue_login_link(db: Database, settings: Settings, email: str) -> str:
         if row.disabled_at is not None:
             raise Conflict(f"{row.email} is disabled")
         repo.insert_link(conn, token_digest(token), row.id, now, now + settings.console_link_minutes * 60_000)
-        for membership in repo.memberships(conn, row.id):
-            record(conn, entity_id=membership.entity_id, action="user.login_link", target=row.email)
+        entities = [m.entity_id for m in repo.memberships(conn, row.id)] if entity_id is None else [entity_id]
+        for entity in entities:
+            record(conn, entity_id=entity, action="user.login_link", actor=actor, user_id=actor_id, target=row.email)
     return token
+
+
+def change_member(db: Database, session: ConsoleSession, user_id: int, role: str | None) -> None:
+    """An owner gives a member of their business another role (``role``) or removes them (None). A business
+    keeps at least one owner."""
+    if role is not None and role not in ROLES:
+        raise ValidationFailed.at(["role"], f"unknown role {role!r}; known: {', '.join(ROLES)}")
+    entity_id = session.entity_id
+    with db.write() as conn:
+        members = {u.id: u for u in repo.list_users(conn, entity_id)}
+        user = members.get(user_id)
+        if user is None:
+            raise NotFound(f"no member {user_id}")
+        roles = {u.id: next(m.role for m in u.memberships if m.entity_id == entity_id) for u in members.values()}
+        owners = [uid for uid, r in roles.items() if r == "owner"]
+        if roles[user_id] == "owner" and role != "owner" and len(owners) == 1:
+            raise Conflict("a business keeps at least one owner")
+        repo.set_membership(conn, user_id, entity_id, role)
+        record(conn, entity_id=entity_id, action="user.role" if role else "user.remove", actor=session.email,
+               user_id=session.user_id, target=user.email, detail={"role": role} if role else None)  # fmt: skip
 
 
 def login_link_url(settings: Settings, token: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
@@ -300,3 +301,42 @@ def test_the_connection_check_asks_the_sandbox_with_the_register_credentials(two
     csrf = sign_in(client, "developer@a.example")
     answer = client.post(f"/console/registers/{two_businesses.a.register_id}/check", data={"csrf": csrf})
     assert answer.status_code == 200 and '<p class="ok" role="status">' in answer.text
+
+
+def test_an_owner_adds_a_person_changes_roles_and_keeps_an_owner(two_businesses: Console) -> None:
+    c = two_businesses
+    owner = fresh(c)
+    csrf = sign_in(owner, "owner@a.example")
+    added = owner.post("/console/people", data={"csrf": csrf, "email": "New.Dev@a.example", "role": "developer"})
+    assert added.status_code == 200
+    link = re.search(r'<code id="login-link">http://127\.0\.0\.1:8000(/console/login/[^<]+)</code>', added.text)
+    assert link is not None
+    newcomer = fresh(c)
+    form = newcomer.get(link.group(1))
+    token = CSRF.search(form.text)
+    assert token is not None
+    assert newcomer.post(link.group(1), data={"csrf": token.group(1)}, follow_redirects=False).status_code == 303
+    assert newcomer.get("/console/keys").status_code == 200  # a developer
+    assert newcomer.get("/console/sales").status_code == 403
+    users = {u.email: u for u in service_users(c)}
+    new_id, owner_id = users["new.dev@a.example"].id, users["owner@a.example"].id
+    assert owner.post(f"/console/people/{new_id}/role", data={"csrf": csrf, "role": "accountant"}).status_code == 200
+    assert newcomer.get("/console/keys").status_code == 403 and newcomer.get("/console/sales").status_code == 200
+    assert owner.post(f"/console/people/{new_id}/role", data={"csrf": csrf, "role": "remove"}).status_code == 200
+    assert newcomer.get("/console/sales", follow_redirects=False).status_code == 303  # the session is gone
+    last = owner.post(f"/console/people/{owner_id}/role", data={"csrf": csrf, "role": "developer"})
+    assert last.status_code == 409  # the only owner stays an owner
+    assert owner.get("/console/people").status_code == 200
+    b_owner = {u.email: u for u in service_users(c)}["owner@b.example"].id
+    assert owner.post(f"/console/people/{b_owner}/role", data={"csrf": csrf, "role": "remove"}).status_code == 404
+    accountant = fresh(c)
+    csrf_a = sign_in(accountant, "accountant@a.example")
+    refused = accountant.post("/console/people", data={"csrf": csrf_a, "email": "x@a.example", "role": "owner"})
+    assert refused.status_code == 403
+    assert "x@a.example" not in {u.email for u in service_users(c)}
+
+
+def service_users(c: Console) -> list[Any]:
+    from openvcr.console.service import list_users
+
+    return list_users(c.db)
