@@ -54,6 +54,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("catalog", f"{BASE}/catalog", "Catalogue"),
     ("registers", f"{BASE}/registers", "Registers"),
     ("keys", f"{BASE}/keys", "API keys"),
+    ("outbox", f"{BASE}/outbox", "Deliveries"),
     ("people", f"{BASE}/people", "People"),
     ("audit", f"{BASE}/audit", "Audit log"),
 )

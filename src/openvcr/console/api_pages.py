@@ -448,3 +448,11 @@ def check_register(register_id: int, view: Annotated[View, Depends(action("regis
         outcome = (register_id, False, failed.message)
     view.audit("register.check", f"register {register_id}", {"ok": outcome[1]})
     return render(view, "registers.html", registers=views.registers(view.db, view.entity_id), checked=outcome)
+
+
+# ---- outbox ------------------------------------------------------------------------------------------------
+
+
+@router.get("/outbox")
+def outbox(view: Annotated[View, Depends(page("outbox"))]) -> Response:
+    return render(view, "outbox.html", deliveries=views.deliveries(view.db, view.entity_id))

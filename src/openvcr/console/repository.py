@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, literal, select, update
 
 from openvcr.console.models import AuditEntry, ConsoleSession, Membership, User
 from openvcr.store.schema.console import (
@@ -414,3 +414,27 @@ def key_register(conn: Connection, entity_id: int, key_id: int) -> int | None:
         .where(api_keys.c.id == key_id, registers.c.entity_id == entity_id)
     ).scalar_one_or_none()
     return None if found is None else int(found)
+
+
+def entity_outbox(conn: Connection, entity_id: int, limit: int = 200) -> list[Any]:
+    """The business's outbox messages, newest first: receipt e-mails of its documents
+    (``receipt-email:<urlId>``) and aTAX deliveries of its V-SDC devices (``vsdc-device:<MCR>``,
+    ``vsdc-invoice:<MCR>:<no>``)."""
+    columns = (outbox_messages.c.id, outbox_messages.c.kind, outbox_messages.c.status, outbox_messages.c.attempts,
+               outbox_messages.c.next_attempt_at, outbox_messages.c.last_error, outbox_messages.c.created_at,
+               outbox_messages.c.delivered_at)  # fmt: skip
+    emails = (
+        select(*columns)
+        .join(documents, outbox_messages.c.key == literal("receipt-email:") + documents.c.url_id)
+        .join(registers, registers.c.id == documents.c.register_id)
+        .where(registers.c.entity_id == entity_id)
+    )
+    devices = (
+        select(*columns)
+        .join(registers, (outbox_messages.c.key == literal("vsdc-device:") + registers.c.sn)
+              | outbox_messages.c.key.startswith(literal("vsdc-invoice:") + registers.c.sn + literal(":")))
+        .where(registers.c.entity_id == entity_id, registers.c.kind == "vsdc")
+    )  # fmt: skip
+    rows = [*conn.execute(emails.order_by(outbox_messages.c.id.desc()).limit(limit)),
+            *conn.execute(devices.order_by(outbox_messages.c.id.desc()).limit(limit))]  # fmt: skip
+    return sorted(rows, key=lambda r: r.id, reverse=True)[:limit]

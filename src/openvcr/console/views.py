@@ -240,3 +240,25 @@ def waiting_documents(db: Database, entity_id: int) -> list[WaitingDocument]:
 
 def now_local() -> str:
     return local_time(now_ms())
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    kind: str
+    status: str
+    attempts: int
+    next_attempt: str
+    last_error: str | None
+    created: str
+    delivered: str
+
+
+def deliveries(db: Database, entity_id: int) -> list[Delivery]:
+    with db.read() as conn:
+        rows = repo.entity_outbox(conn, entity_id)
+    return [
+        Delivery(r.id, r.kind, r.status, r.attempts, local_time(r.next_attempt_at), r.last_error,
+                 local_time(r.created_at), local_time(r.delivered_at))
+        for r in rows
+    ]  # fmt: skip

@@ -37,8 +37,10 @@ class Console:
         assert key is not None
         return {"X-API-KEY": key}
 
-    def sell(self, business: str = "a", price: str = "1500.00", quantity: str = "2") -> dict[str, Any]:
-        body = {
+    def sell(
+        self, business: str = "a", price: str = "1500.00", quantity: str = "2", email: str | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
             "cashier": {"id": (self.a if business == "a" else self.b).cashier_id},
             "items": [
                 {"offer": {"externalId": "SKU-001"}, "quantity": quantity, "price": price, "unit": "pc"},
@@ -46,6 +48,8 @@ class Console:
             ],
             "amount": {"cash": str(Decimal(price) * Decimal(quantity) + 500)},
         }
+        if email is not None:
+            body["buyer"] = {"type": "individual", "receipt": {"email": email, "language": "en"}}
         answer = self.client.post("/api/v1/sales", json=body, headers=self.api(business))
         assert answer.status_code == 200, answer.text
         return dict(answer.json())

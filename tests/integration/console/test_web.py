@@ -16,6 +16,7 @@ from openvcr.console.api import router
 from openvcr.console.models import allowed
 from openvcr.store.schema.console import console_audit, console_login_failures, console_sessions
 from openvcr.store.schema.foundation import api_keys
+from openvcr.store.schema.outbox import outbox_messages
 from tests.integration.console.conftest import PASSWORD, Console
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -30,6 +31,7 @@ PAGES: dict[str, str | None] = {
     "/console/sales/{sale_id}": "sales",
     "/console/documents": "documents",
     "/console/prepayments": "prepayments",
+    "/console/outbox": "outbox",
     "/console/catalog": "catalog",
     "/console/people": "people",
     "/console/audit": "audit",
@@ -340,3 +342,26 @@ def service_users(c: Console) -> list[Any]:
     from openvcr.console.service import list_users
 
     return list_users(c.db)
+
+
+def test_the_outbox_page_lists_the_receipt_e_mails_of_this_business_only(two_businesses: Console) -> None:
+    c = two_businesses
+    c.sell("a", email="buyer-a@example.com")
+    c.sell("b", email="buyer-b@example.com")
+    with c.db.read() as conn:
+        ids = {r.id for r in conn.execute(select(outbox_messages))}
+    assert len(ids) == 2
+    shown = {}
+    for email in ("owner@a.example", "developer@a.example", "owner@b.example"):
+        page = fresh_page(c, email, "/console/outbox")
+        shown[email] = {int(i) for i in re.findall(r"<tr><td>(\d+)</td><td>receipt_email</td>", page)}
+    assert shown["owner@a.example"] == shown["developer@a.example"]
+    assert len(shown["owner@a.example"]) == 1 and len(shown["owner@b.example"]) == 1
+    assert shown["owner@a.example"] | shown["owner@b.example"] == ids
+    assert fresh_page(c, "accountant@a.example", "/console/outbox").count("<tr><td>") == 0  # 403 page
+
+
+def fresh_page(c: Console, email: str, path: str) -> str:
+    client = fresh(c)
+    sign_in(client, email)
+    return client.get(path).text
