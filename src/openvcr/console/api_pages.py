@@ -7,10 +7,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import Depends
+from pydantic import ValidationError as PydanticError
 from starlette.responses import Response
 
 from openvcr.catalog import service as catalog
-from openvcr.catalog.models import OfferTitle
+from openvcr.catalog.models import TAX_REGIMES, OfferTitle
+from openvcr.catalog.schemas import CashierCreate, DepartmentCreate, OfferCreate
 from openvcr.console import service, views
 from openvcr.console.api import BASE, PageRefused, View, action, page, parse_date, redirect, render, router
 from openvcr.console.charts import day_bars, share_bars
@@ -292,6 +294,7 @@ def _catalog_page(view: View, register_id: int | None = None, status: int = 200,
         offers=offers[:200],
         search=search,
         may_write=view.session.may("catalog:write"),
+        regimes=TAX_REGIMES,
         **values,
     )
 
@@ -456,3 +459,75 @@ def check_register(register_id: int, view: Annotated[View, Depends(action("regis
 @router.get("/outbox")
 def outbox(view: Annotated[View, Depends(page("outbox"))]) -> Response:
     return render(view, "outbox.html", deliveries=views.deliveries(view.db, view.entity_id))
+
+
+# ---- catalogue: create (through the API's own request models and the catalogue service) --------------------
+
+
+def _created(view: View, register_id: int, what: str, make: Any) -> Response:
+    try:
+        made = make()
+    except PydanticError as invalid:
+        first = invalid.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return _catalog_page(view, register_id, 400, error=f"{where}: {first['msg']}")
+    except (ValidationFailed, Conflict) as refused:
+        return _catalog_page(view, register_id, 409 if isinstance(refused, Conflict) else 400, error=refused.message)
+    except OpenVCRError as failed:
+        return _catalog_page(view, register_id, 502, error=failed.message)
+    view.audit(f"{what}.create", f"{what} {made}", {"register": register_id})
+    return redirect(f"{BASE}/catalog?register={register_id}")
+
+
+@router.post("/catalog/cashiers")
+def create_cashier(view: Annotated[View, Depends(action("catalog:write"))]) -> Response:
+    register_id = _offer_action(view, view.form.get("register"))
+
+    def make() -> int:
+        body = CashierCreate.model_validate(
+            {
+                "name": {"value": {"hy": view.form.get("name")}, "localizationStrategy": "transliteration"},
+                "password": view.form.get("pin"),
+            }
+        )
+        return catalog.create_cashier(view.db, register_id, body.name.given(), body.name.localization_strategy,
+                                      body.password).id  # fmt: skip
+
+    return _created(view, register_id, "cashier", make)
+
+
+@router.post("/catalog/departments")
+def create_department(view: Annotated[View, Depends(action("catalog:write"))]) -> Response:
+    register_id = _offer_action(view, view.form.get("register"))
+
+    def make() -> int:
+        title = {"value": {"hy": view.form.get("title")}, "localizationStrategy": "transliteration"}
+        external = view.form.get("external") or None
+        body = DepartmentCreate.model_validate({"taxRegime": view.form.get("regime"), "title": title,
+                                                "externalId": external})  # fmt: skip
+        return catalog.create_department(view.db, view.ctx.src, register_id, external_id=body.external_id,
+                                         tax_regime=body.tax_regime, title=body.title.given(),
+                                         strategy=body.title.localization_strategy).id  # fmt: skip
+
+    return _created(view, register_id, "department", make)
+
+
+@router.post("/catalog/offers")
+def create_offer(view: Annotated[View, Depends(action("catalog:write"))]) -> Response:
+    register_id = _offer_action(view, view.form.get("register"))
+
+    def make() -> int:
+        body = OfferCreate.model_validate({
+            "type": view.form.get("type"), "classifierCode": view.form.get("classifier"),
+            "title": {"type": "localized", "content": {"hy": view.form.get("title")}},
+            "defaultMeasureUnit": view.form.get("unit"), "defaultDepartment": {"id": view.form.get("department")},
+            "externalId": view.form.get("external") or None,
+        })  # fmt: skip
+        title = catalog.offer_title("localized", body.title.localized_content(), body.title.localization_strategy,
+                                    ["title"])  # fmt: skip
+        spec = catalog.OfferSpec(type=body.type, classifier_code=body.classifier_code, title=title,
+                                 unit=body.default_measure_unit, department_id=body.default_department.id,
+                                 external_id=body.external_id)  # fmt: skip
+        return catalog.create_offer(view.db, register_id, spec).id
+
+    return _created(view, register_id, "offer", make)

@@ -365,3 +365,45 @@ def fresh_page(c: Console, email: str, path: str) -> str:
     client = fresh(c)
     sign_in(client, email)
     return client.get(path).text
+
+
+def test_an_owner_creates_an_offer_a_cashier_and_a_department_bad_input_writes_nothing(two_businesses: Console) -> None:
+    c = two_businesses
+    client = fresh(c)
+    csrf = sign_in(client, "owner@a.example")
+    reg = str(c.a.register_id)
+    api = c.client
+
+    def offers() -> list[Any]:
+        return list(api.get("/api/v1/offers", headers=c.api("a")).json())
+
+    def cashiers() -> list[Any]:
+        return list(api.get("/api/v1/cashiers", headers=c.api("a")).json())
+
+    before_offers, before_cashiers = len(offers()), len(cashiers())
+    offer = {"csrf": csrf, "register": reg, "title": "Սուրճ", "external": "COFFEE-1", "type": "product",
+             "classifier": "0901", "unit": "pc", "department": "1"}  # fmt: skip
+    for bad in ({"unit": "furlong"}, {"type": "gift"}, {"department": "999"}, {"title": ""}):
+        assert client.post("/console/catalog/offers", data={**offer, **bad}).status_code == 400, bad
+    assert len(offers()) == before_offers
+    assert client.post("/console/catalog/offers", data=offer, follow_redirects=False).status_code == 303
+    assert client.post("/console/catalog/offers", data=offer).status_code == 409  # the same externalId
+    assert [o["externalId"] for o in offers()].count("COFFEE-1") == 1
+    cashier = {"csrf": csrf, "register": reg, "name": "Անի", "pin": "12ab"}
+    assert client.post("/console/catalog/cashiers", data=cashier).status_code == 400
+    assert len(cashiers()) == before_cashiers
+    made = client.post("/console/catalog/cashiers", data={**cashier, "pin": "4321"}, follow_redirects=False)
+    assert made.status_code == 303 and len(cashiers()) == before_cashiers + 1
+    department = {"csrf": csrf, "register": reg, "title": "Խոհանոց", "regime": "turnover_tax"}
+    made = client.post("/console/catalog/departments", data=department, follow_redirects=False)
+    assert made.status_code == 303
+    assert len(api.get("/api/v1/departments", headers=c.api("a")).json()) == 5
+    other = {**offer, "register": str(c.b.register_id), "external": "COFFEE-B"}
+    assert client.post("/console/catalog/offers", data=other).status_code == 404
+    accountant = fresh(c)
+    csrf_a = sign_in(accountant, "accountant@a.example")
+    assert (
+        accountant.post("/console/catalog/offers", data={**offer, "csrf": csrf_a, "external": "X"}).status_code == 403
+    )
+    audit = fresh_page(c, "owner@a.example", "/console/audit")
+    assert "offer.create" in audit and "cashier.create" in audit and "department.create" in audit
