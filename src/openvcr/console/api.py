@@ -55,6 +55,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("registers", f"{BASE}/registers", "Registers"),
     ("keys", f"{BASE}/keys", "API keys"),
     ("outbox", f"{BASE}/outbox", "Deliveries"),
+    ("devices", f"{BASE}/devices", "V-SDC devices"),
     ("people", f"{BASE}/people", "People"),
     ("audit", f"{BASE}/audit", "Audit log"),
 )

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -531,3 +533,56 @@ def create_offer(view: Annotated[View, Depends(action("catalog:write"))]) -> Res
         return catalog.create_offer(view.db, register_id, spec).id
 
     return _created(view, register_id, "offer", make)
+
+
+# ---- V-SDC devices -----------------------------------------------------------------------------------------
+
+
+def _devices_page(view: View, status: int = 200, **values: Any) -> Response:
+    return render(view, "devices.html", status, devices=views.devices(view.db, view.entity_id), **values)
+
+
+@router.get("/devices")
+def devices(view: Annotated[View, Depends(page("devices"))]) -> Response:
+    return _devices_page(view)
+
+
+@router.post("/devices")
+def add_device(view: Annotated[View, Depends(action("devices"))]) -> Response:
+    """A new V-SDC device of this business (a V-SDC taxpayer): its client certificate and key are answered
+    once, as a PKCS#12 file protected by the given passphrase; nothing of the key is kept."""
+    from openvcr.vsdc import service as vsdc
+
+    mcr, passphrase = view.form.get("mcr"), view.form.get("passphrase")
+    if len(passphrase) < 8:
+        return _devices_page(view, 400, error="The passphrase has at least 8 characters")
+    mode = "sandbox" if view.ctx.settings.environment != "production" and view.form.get("sandbox") else "production"
+    with tempfile.TemporaryDirectory(prefix="openvcr-device-") as out:
+        try:
+            files = vsdc.add_device(view.db, view.ctx.settings, tin=view.session.business.tin, mcr=mcr,
+                                    out_dir=Path(out), passphrase=passphrase, mode=mode)  # fmt: skip
+        except (ValidationFailed, Conflict, NotFound) as refused:
+            status = 400 if isinstance(refused, ValidationFailed) else 409
+            return _devices_page(view, status, error=refused.message)
+        bundle = files.p12.read_bytes()
+    view.audit("device.add", f"MCR {mcr}", {"serial": files.serial, "mode": mode})
+    return Response(
+        bundle,
+        media_type="application/x-pkcs12",
+        headers={"Content-Disposition": f'attachment; filename="{files.serial}.p12"', "Cache-Control": "no-store"},
+    )
+
+
+@router.post("/devices/{register_id}/revoke")
+def revoke_device(register_id: int, view: Annotated[View, Depends(action("devices"))]) -> Response:
+    from openvcr.vsdc import service as vsdc
+
+    found = next((d for d in views.devices(view.db, view.entity_id) if d.register_id == register_id), None)
+    if found is None:
+        raise PageRefused(404, "Not found", view.lang)
+    try:
+        vsdc.revoke_device(view.db, found.mcr)
+    except Conflict as refused:
+        return _devices_page(view, 409, error=refused.message)
+    view.audit("device.revoke", f"MCR {found.mcr}")
+    return redirect(f"{BASE}/devices")

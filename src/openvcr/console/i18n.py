@@ -137,6 +137,13 @@ _T: dict[str, tuple[str, str]] = {  # English: (Armenian, Russian)
     "New department": ("Նոր բաժին", "Новый отдел"),
     "Classifier code": ("Դասակարգչի կոդ", "Код классификатора"),
     "Unit": ("Չափման միավոր", "Единица"),
+    "V-SDC devices": ("V-SDC սարքեր", "Устройства V-SDC"),
+    "Add a device": ("Ավելացնել սարք", "Добавить устройство"),
+    "Passphrase of the certificate file": ("Վկայականի ֆայլի գաղտնաբառ", "Пароль файла сертификата"),
+    "The certificate file is downloaded once; keep it.": (
+        "Վկայականի ֆայլը ներբեռնվում է մեկ անգամ. պահեք այն։",
+        "Файл сертификата скачивается один раз; сохраните его.",
+    ),
     "Deliveries": ("Առաքումներ", "Доставки"),
     "Attempts": ("Փորձեր", "Попытки"),
     "Next attempt": ("Հաջորդ փորձը", "Следующая попытка"),

@@ -21,6 +21,7 @@ from openvcr.store.schema.documents import documents
 from openvcr.store.schema.foundation import api_keys, business_entities, departments, registers
 from openvcr.store.schema.outbox import outbox_messages
 from openvcr.store.schema.sales import sale_items, sale_refunds, sales
+from openvcr.store.schema.vsdc import vsdc_devices
 
 
 def any_user(conn: Connection) -> bool:
@@ -438,3 +439,15 @@ def entity_outbox(conn: Connection, entity_id: int, limit: int = 200) -> list[An
     rows = [*conn.execute(emails.order_by(outbox_messages.c.id.desc()).limit(limit)),
             *conn.execute(devices.order_by(outbox_messages.c.id.desc()).limit(limit))]  # fmt: skip
     return sorted(rows, key=lambda r: r.id, reverse=True)[:limit]
+
+
+def entity_devices(conn: Connection, entity_id: int) -> list[Any]:
+    return list(
+        conn.execute(
+            select(vsdc_devices.c.register_id, vsdc_devices.c.mcr, vsdc_devices.c.cert_serial,
+                   vsdc_devices.c.revoked_at, vsdc_devices.c.invoice_count, registers.c.mode, registers.c.created_at)
+            .join(registers, registers.c.id == vsdc_devices.c.register_id)
+            .where(vsdc_devices.c.entity_id == entity_id)
+            .order_by(vsdc_devices.c.register_id)
+        ).all()
+    )  # fmt: skip

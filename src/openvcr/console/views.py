@@ -262,3 +262,24 @@ def deliveries(db: Database, entity_id: int) -> list[Delivery]:
                  local_time(r.created_at), local_time(r.delivered_at))
         for r in rows
     ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    register_id: int
+    mcr: str
+    serial: str
+    mode: str
+    invoices: int
+    created: str
+    revoked: str
+
+
+def devices(db: Database, entity_id: int) -> list[DeviceRow]:
+    with db.read() as conn:
+        rows = repo.entity_devices(conn, entity_id)
+    return [
+        DeviceRow(r.register_id, r.mcr, r.cert_serial, r.mode, r.invoice_count, local_time(r.created_at),
+                  local_time(r.revoked_at))
+        for r in rows
+    ]  # fmt: skip

@@ -32,6 +32,7 @@ PAGES: dict[str, str | None] = {
     "/console/documents": "documents",
     "/console/prepayments": "prepayments",
     "/console/outbox": "outbox",
+    "/console/devices": "devices",
     "/console/catalog": "catalog",
     "/console/people": "people",
     "/console/audit": "audit",
@@ -407,3 +408,36 @@ def test_an_owner_creates_an_offer_a_cashier_and_a_department_bad_input_writes_n
     )
     audit = fresh_page(c, "owner@a.example", "/console/audit")
     assert "offer.create" in audit and "cashier.create" in audit and "department.create" in audit
+
+
+def test_a_device_is_added_with_its_certificate_downloaded_once_and_revoked(two_businesses: Console) -> None:
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from openvcr.vsdc import service as vsdc
+
+    c = two_businesses
+    vsdc.init_ca(c.db, c.settings)
+    vsdc.add_taxpayer(c.db, tin=c.a.tin, name="A", rates=vsdc.parse_rates("A=0,B=20,C=16,D=32"))
+    client = fresh(c)
+    csrf = sign_in(client, "developer@a.example")
+    form = {"csrf": csrf, "mcr": "MCR-A-1", "passphrase": "short", "sandbox": "1"}
+    assert client.post("/console/devices", data=form).status_code == 400
+    made = client.post("/console/devices", data={**form, "passphrase": "a good passphrase"})
+    assert made.status_code == 200 and made.headers["content-type"] == "application/x-pkcs12"
+    key, cert, _ = pkcs12.load_key_and_certificates(made.content, b"a good passphrase")
+    assert key is not None and cert is not None
+    again = client.post("/console/devices", data={**form, "passphrase": "a good passphrase"})
+    assert again.status_code == 409  # the same MCR: no second certificate
+    page = client.get("/console/devices").text
+    assert "MCR-A-1" in page and format(cert.serial_number, "x") in page
+    device = re.search(r'data-device="(\d+)"', page)
+    assert device is not None
+    other = fresh(c)
+    csrf_b = sign_in(other, "owner@b.example")
+    assert "MCR-A-1" not in other.get("/console/devices").text
+    assert other.post(f"/console/devices/{device.group(1)}/revoke", data={"csrf": csrf_b}).status_code == 404
+    assert vsdc.device_for_certificate(c.db, format(cert.serial_number, "x")) is not None
+    assert client.post(f"/console/devices/{device.group(1)}/revoke", data={"csrf": csrf}).status_code == 200
+    assert vsdc.device_for_certificate(c.db, format(cert.serial_number, "x")) is None
+    b_form = {"csrf": csrf_b, "mcr": "MCR-B-1", "passphrase": "a good passphrase"}
+    assert other.post("/console/devices", data=b_form).status_code == 409  # B is not a V-SDC taxpayer
