@@ -7,6 +7,7 @@ import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends
 from pydantic import ValidationError as PydanticError
@@ -179,7 +180,7 @@ def sales(view: Annotated[View, Depends(page("sales"))]) -> Response:
         return render(view, "sales.html", 400, error=invalid.message, rows=[], next_cursor=None, q=q,
                       states=DOCUMENT_STATES)  # fmt: skip
     rows, next_cursor = views.sales(view.db, view.entity_id, filters)
-    next_query = "&".join(f"{k}={v}" for k, v in q.items() if k != "before" and v)
+    next_query = urlencode([(k, v) for k, v in q.items() if k != "before" and v])
     return render(view, "sales.html", rows=rows, next_cursor=next_cursor, q=q, next_query=next_query,
                   states=DOCUMENT_STATES)  # fmt: skip
 

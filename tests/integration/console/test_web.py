@@ -441,3 +441,21 @@ def test_a_device_is_added_with_its_certificate_downloaded_once_and_revoked(two_
     assert vsdc.device_for_certificate(c.db, format(cert.serial_number, "x")) is None
     b_form = {"csrf": csrf_b, "mcr": "MCR-B-1", "passphrase": "a good passphrase"}
     assert other.post("/console/devices", data=b_form).status_code == 409  # B is not a V-SDC taxpayer
+
+
+def test_the_sales_list_pages_with_a_cursor_and_keeps_its_filters(two_businesses: Console) -> None:
+    c = two_businesses
+    made = [c.sell("a", price=f"{1000 + n}.00", quantity="1")["saleId"] for n in range(27)]
+    client = fresh(c)
+    sign_in(client, "accountant@a.example")
+    first = client.get("/console/sales?min=1000&state=completed")
+    ids = [int(i) for i in re.findall(r'data-sale="(\d+)"', first.text)]
+    assert ids == sorted(made, reverse=True)[:25]
+    following = re.search(r'href="(/console/sales\?[^"]+)" rel="next"', first.text)
+    assert following is not None
+    url = following.group(1).replace("&amp;", "&")
+    assert "min=1000" in url and "state=completed" in url and f"before={ids[-1]}" in url
+    rest = [int(i) for i in re.findall(r'data-sale="(\d+)"', client.get(url).text)]
+    assert rest == sorted(made, reverse=True)[25:]
+    narrow = client.get("/console/sales?min=1510.50&max=1512")  # totals are 1500 + n
+    assert sorted(int(i) for i in re.findall(r'data-sale="(\d+)"', narrow.text)) == made[11:13]
