@@ -99,3 +99,20 @@ def test_the_first_owner_is_created_once_on_a_database_without_users(database: D
     assert service.ensure_first_owner(database, settings) is None
     signed = service.sign_in_with_link(database, settings, owner.link_token)
     assert signed.session.role == "owner"
+
+
+def test_a_user_with_totp_needs_the_current_code(two_businesses: Console) -> None:
+    from openvcr.console.security import totp_code
+
+    db, settings = two_businesses.db, two_businesses.settings
+    _user, secret = service.add_user(db, email="2fa@a.example", role="owner", tin=two_businesses.a.tin,
+                                     password=PASSWORD, totp=True)  # fmt: skip
+    assert secret is not None
+    with pytest.raises(NotAuthenticated):
+        service.sign_in(db, settings, "2fa@a.example", PASSWORD, None, "2.2.2.2")
+    with pytest.raises(NotAuthenticated):
+        service.sign_in(
+            db, settings, "2fa@a.example", PASSWORD, "000000" if totp_code(secret) != "000000" else "1", "2.2.2.3"
+        )
+    signed = service.sign_in(db, settings, "2fa@a.example", PASSWORD, totp_code(secret), "2.2.2.4")
+    assert signed.session.email == "2fa@a.example"
