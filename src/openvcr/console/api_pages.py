@@ -85,7 +85,8 @@ def overview(view: Annotated[View, Depends(page("overview"))]) -> Response:
 
 @router.get("/registers")
 def registers(view: Annotated[View, Depends(page("registers"))]) -> Response:
-    return render(view, "registers.html", registers=views.registers(view.db, view.entity_id))
+    return render(view, "registers.html", registers=views.registers(view.db, view.entity_id),
+                  src_cert_expiry=views.src_certificate_expiry(view.ctx.settings))  # fmt: skip
 
 
 # ---- API keys ----------------------------------------------------------------------------------------------
@@ -453,7 +454,8 @@ def check_register(register_id: int, view: Annotated[View, Depends(action("regis
     except OpenVCRError as failed:
         outcome = (register_id, False, failed.message)
     view.audit("register.check", f"register {register_id}", {"ok": outcome[1]})
-    return render(view, "registers.html", registers=views.registers(view.db, view.entity_id), checked=outcome)
+    return render(view, "registers.html", registers=views.registers(view.db, view.entity_id), checked=outcome,
+                  src_cert_expiry=views.src_certificate_expiry(view.ctx.settings))  # fmt: skip
 
 
 # ---- outbox ------------------------------------------------------------------------------------------------

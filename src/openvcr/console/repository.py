@@ -444,7 +444,7 @@ def entity_outbox(conn: Connection, entity_id: int, limit: int = 200) -> list[An
 def entity_devices(conn: Connection, entity_id: int) -> list[Any]:
     return list(
         conn.execute(
-            select(vsdc_devices.c.register_id, vsdc_devices.c.mcr, vsdc_devices.c.cert_serial,
+            select(vsdc_devices.c.register_id, vsdc_devices.c.mcr, vsdc_devices.c.cert_serial, vsdc_devices.c.cert_pem,
                    vsdc_devices.c.revoked_at, vsdc_devices.c.invoice_count, registers.c.mode, registers.c.created_at)
             .join(registers, registers.c.id == vsdc_devices.c.register_id)
             .where(vsdc_devices.c.entity_id == entity_id)

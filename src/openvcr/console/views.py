@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from openvcr.config import Settings
 from openvcr.console import repository as repo
 from openvcr.core.errors import NotFound
 from openvcr.registers.models import KeyInfo
@@ -273,6 +274,7 @@ class DeviceRow:
     invoices: int
     created: str
     revoked: str
+    expires: str
 
 
 def devices(db: Database, entity_id: int) -> list[DeviceRow]:
@@ -280,6 +282,34 @@ def devices(db: Database, entity_id: int) -> list[DeviceRow]:
         rows = repo.entity_devices(conn, entity_id)
     return [
         DeviceRow(r.register_id, r.mcr, r.cert_serial, r.mode, r.invoice_count, local_time(r.created_at),
-                  local_time(r.revoked_at))
+                  local_time(r.revoked_at), certificate_expiry(r.cert_pem))
         for r in rows
     ]  # fmt: skip
+
+
+def certificate_expiry(pem: bytes | str) -> str:
+    """The ``not after`` date of a PEM certificate (YYYY-MM-DD), or "" when it cannot be read."""
+    from cryptography import x509
+
+    try:
+        cert = x509.load_pem_x509_certificate(pem.encode("ascii") if isinstance(pem, str) else pem)
+    except ValueError:
+        return ""
+    return cert.not_valid_after_utc.date().isoformat()
+
+
+def src_certificate_expiry(settings: Settings) -> str | None:
+    """The expiry of the SRC client certificate the process uses (``OPENVCR_SRC_CERT``, or the certificate in
+    ``OPENVCR_SRC_P12``); None when there is none (the sandbox)."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    try:
+        if settings.src_cert is not None:
+            return certificate_expiry(settings.src_cert.read_bytes())
+        if settings.src_p12 is not None:
+            secret = settings.src_p12_passphrase.get_secret_value().encode() if settings.src_p12_passphrase else None
+            _key, cert, _extra = pkcs12.load_key_and_certificates(settings.src_p12.read_bytes(), secret)
+            return "" if cert is None else cert.not_valid_after_utc.date().isoformat()
+    except (OSError, ValueError):
+        return ""
+    return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -430,6 +431,7 @@ def test_a_device_is_added_with_its_certificate_downloaded_once_and_revoked(two_
     assert again.status_code == 409  # the same MCR: no second certificate
     page = client.get("/console/devices").text
     assert "MCR-A-1" in page and format(cert.serial_number, "x") in page
+    assert cert.not_valid_after_utc.date().isoformat() in page  # the certificate's expiry
     device = re.search(r'data-device="(\d+)"', page)
     assert device is not None
     other = fresh(c)
@@ -459,3 +461,28 @@ def test_the_sales_list_pages_with_a_cursor_and_keeps_its_filters(two_businesses
     assert rest == sorted(made, reverse=True)[25:]
     narrow = client.get("/console/sales?min=1510.50&max=1512")  # totals are 1500 + n
     assert sorted(int(i) for i in re.findall(r'data-sale="(\d+)"', narrow.text)) == made[11:13]
+
+
+def test_the_registers_page_shows_the_src_certificate_expiry(two_businesses: Console, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "register")])
+    now = datetime.now(tz=UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(7).not_valid_before(now).not_valid_after(now + timedelta(days=90))
+            .sign(key, hashes.SHA256()))  # fmt: skip
+    path = tmp_path / "src.pem"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    client = fresh(two_businesses)
+    sign_in(client, "developer@a.example")
+    assert "src-certificate" in client.get("/console/registers").text
+    ctx = two_businesses.client.app.state.ctx  # type: ignore[attr-defined]
+    ctx.settings = ctx.settings.model_copy(update={"src_cert": path})
+    page = client.get("/console/registers").text
+    assert (now + timedelta(days=90)).date().isoformat() in page
