@@ -241,12 +241,13 @@ def refund(sale_id: int, view: Annotated[View, Depends(action("refunds"))]) -> R
     token = form.get("token") or None
     key = RequestKey.of("POST /sales/refund", register_id, token, body.model_dump(mode="json", by_alias=True))
     try:
-        SalesService(view.ctx.engine).refund_sale(register_id, body, key)
+        outcome = SalesService(view.ctx.engine).refund_sale(register_id, body, key)
     except (ValidationFailed, Conflict) as refused:
         return _sale_page(view, sale_id, 409 if isinstance(refused, Conflict) else 400, error=refused.message)
     except OpenVCRError as failed:
         return _sale_page(view, sale_id, 502, error=failed.message)
-    view.audit("sale.refund", f"sale {sale_id}", {"items": payload.get("items", "all")})
+    if not outcome.replayed:  # a form sent again answers the same refund, done once
+        view.audit("sale.refund", f"sale {sale_id}", {"items": payload.get("items", "all")})
     return _sale_page(view, sale_id, refunded=True)
 
 
@@ -429,12 +430,13 @@ def refund_prepayment(prepayment_id: int, view: Annotated[View, Depends(action("
     token = view.form.get("token") or None
     key = RequestKey.of("POST /prepayments/refund", register_id, token, body.model_dump(mode="json", by_alias=True))
     try:
-        service_.refund_prepayment(register_id, body, key)
+        outcome = service_.refund_prepayment(register_id, body, key)
     except (ValidationFailed, Conflict) as refused:
         return _prepayments_page(view, 409 if isinstance(refused, Conflict) else 400, error=refused.message)
     except OpenVCRError as failed:
         return _prepayments_page(view, 502, error=failed.message)
-    view.audit("prepayment.refund", f"prepayment {prepayment_id}")
+    if not outcome.replayed:
+        view.audit("prepayment.refund", f"prepayment {prepayment_id}")
     return _prepayments_page(view, refunded=prepayment_id)
 
 
