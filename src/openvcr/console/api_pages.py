@@ -29,6 +29,7 @@ from openvcr.prepayments.schemas import PrepaymentRefundCreate
 from openvcr.prepayments.service import PrepaymentsService
 from openvcr.registers.keys import check_scopes, create_key, revoke_key, rotate_key
 from openvcr.registers.models import SCOPES
+from openvcr.registers.service import REGIME_TITLES
 from openvcr.sales.schemas import SaleRefundCreate
 from openvcr.sales.service import SalesService
 
@@ -76,7 +77,9 @@ def overview(view: Annotated[View, Depends(page("overview"))]) -> Response:
         data=data,
         day_bars=day_bars(data.days),
         tender_bars=share_bars([(view.t(labels[k]), v) for k, v in data.month.tenders.items()]),
-        regime_bars=share_bars(sorted(data.month.regimes.items())),
+        regime_bars=share_bars(
+            [(REGIME_TITLES.get(k, {}).get(view.lang, k), v) for k, v in sorted(data.month.regimes.items())]
+        ),
     )
 
 

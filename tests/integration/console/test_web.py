@@ -494,3 +494,21 @@ def test_the_registers_page_shows_the_src_certificate_expiry(two_businesses: Con
     ctx.settings = ctx.settings.model_copy(update={"src_cert": path})
     page = client.get("/console/registers").text
     assert (now + timedelta(days=90)).date().isoformat() in page
+
+
+def test_the_overview_adds_up_sales_refunds_tenders_and_regimes_of_this_business(two_businesses: Console) -> None:
+    c = two_businesses
+    sale = c.sell("a", price="1500.00", quantity="2")  # 3000 (VAT) + 500 (VAT), in cash
+    c.sell("b", price="9000.00", quantity="1")  # another business: not counted
+    refund = c.client.post("/api/v1/sales/refund", headers=c.api("a"),
+                           json={"cashier": {"id": c.a.cashier_id}, "saleId": sale["saleId"],
+                                 "items": [{"srcId": 1, "quantity": "1"}]})  # fmt: skip
+    assert refund.status_code == 200, refund.text
+    client = fresh(c)
+    sign_in(client, "accountant@a.example")
+    page = client.get("/console/overview", headers={"Accept-Language": "en"}).text
+    figures = re.findall(r'data-figure="(\w+)">([^<]+)<', page)
+    nbsp = "\u202f"
+    assert figures == [("sales", f"3{nbsp}500.00"), ("refunds", "500.00"), ("net", f"3{nbsp}000.00")] * 2
+    assert f"Cash: 3{nbsp}000.00" in page
+    assert f"VAT taxable: 3{nbsp}500.00" in page
