@@ -125,7 +125,10 @@ async def read_form(request: Request) -> Form:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise PageRefused(400, "The form is not UTF-8", _lang(request)) from None
-    return Form(parse_qs(text, keep_blank_values=True, max_num_fields=2000))
+    try:
+        return Form(parse_qs(text, keep_blank_values=True, max_num_fields=2000))
+    except ValueError:  # too many fields
+        raise PageRefused(400, "The form has too many fields", _lang(request)) from None
 
 
 def _lang(request: Request) -> str:

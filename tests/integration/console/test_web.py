@@ -512,3 +512,13 @@ def test_the_overview_adds_up_sales_refunds_tenders_and_regimes_of_this_business
     assert figures == [("sales", f"3{nbsp}500.00"), ("refunds", "500.00"), ("net", f"3{nbsp}000.00")] * 2
     assert f"Cash: 3{nbsp}000.00" in page
     assert f"VAT taxable: 3{nbsp}500.00" in page
+
+
+def test_a_form_with_too_many_fields_or_not_utf8_is_a_400_page(two_businesses: Console) -> None:
+    client = fresh(two_businesses)
+    csrf = sign_in(client, "owner@a.example")
+    many = "&".join(f"f{n}=1" for n in range(2500)) + f"&csrf={csrf}"
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert client.post("/console/keys", content=many, headers=headers).status_code == 400
+    assert client.post("/console/keys", content=b"name=\xff&csrf=" + csrf.encode(), headers=headers).status_code == 400
+    assert client.post("/console/login", content=many, headers=headers).status_code == 400
