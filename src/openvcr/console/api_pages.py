@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends
+from fastapi import Path as PathParam
 from pydantic import ValidationError as PydanticError
 from starlette.responses import Response
 
@@ -23,6 +24,7 @@ from openvcr.console.models import ROLES
 from openvcr.console.repository import SaleFilter
 from openvcr.console.security import new_token
 from openvcr.core.errors import Conflict, NotFound, OpenVCRError, ValidationFailed
+from openvcr.core.limits import MAX_ID
 from openvcr.documents.engine import receipt_url
 from openvcr.documents.models import RequestKey
 from openvcr.prepayments.schemas import PrepaymentRefundCreate
@@ -32,7 +34,9 @@ from openvcr.registers.models import SCOPES
 from openvcr.registers.service import REGIME_TITLES
 from openvcr.sales.schemas import SaleRefundCreate
 from openvcr.sales.service import SalesService
+from openvcr.store.types import names_no_row
 
+Id = Annotated[int, PathParam(ge=1, le=MAX_ID)]  # a larger or smaller id in a path is a 400, never a look-up
 DOCUMENT_STATES = ("completed", "pending", "sent", "in_doubt", "deferred", "dropped")
 
 
@@ -47,7 +51,7 @@ def _int(value: str, name: str) -> int | None:
         number = int(value)
     except ValueError:
         raise ValidationFailed.at([name], f"{name}: not a whole number") from None
-    if not 0 < number <= 2**53 - 1:
+    if names_no_row(number):
         raise ValidationFailed.at([name], f"{name}: out of range")
     return number
 
@@ -131,7 +135,7 @@ def create_key_action(view: Annotated[View, Depends(action("keys"))]) -> Respons
 
 
 @router.post("/keys/{key_id}/rotate")
-def rotate_key_action(key_id: int, view: Annotated[View, Depends(action("keys"))]) -> Response:
+def rotate_key_action(key_id: Id, view: Annotated[View, Depends(action("keys"))]) -> Response:
     try:
         views.key_register(view.db, view.entity_id, key_id)
         overlap = view.ctx.settings.key_rotation_overlap_seconds
@@ -146,7 +150,7 @@ def rotate_key_action(key_id: int, view: Annotated[View, Depends(action("keys"))
 
 
 @router.post("/keys/{key_id}/revoke")
-def revoke_key_action(key_id: int, view: Annotated[View, Depends(action("keys"))]) -> Response:
+def revoke_key_action(key_id: Id, view: Annotated[View, Depends(action("keys"))]) -> Response:
     try:
         views.key_register(view.db, view.entity_id, key_id)
         with view.db.write() as conn:
@@ -215,12 +219,12 @@ def _sale_page(view: View, sale_id: int, status: int = 200, **values: Any) -> Re
 
 
 @router.get("/sales/{sale_id}")
-def sale(sale_id: int, view: Annotated[View, Depends(page("sales"))]) -> Response:
+def sale(sale_id: Id, view: Annotated[View, Depends(page("sales"))]) -> Response:
     return _sale_page(view, sale_id)
 
 
 @router.post("/sales/{sale_id}/refund")
-def refund(sale_id: int, view: Annotated[View, Depends(action("refunds"))]) -> Response:
+def refund(sale_id: Id, view: Annotated[View, Depends(action("refunds"))]) -> Response:
     """A whole or partial refund through the sales service (as ``POST /api/v1/sales/refund``); the form's
     one-time token is the Idempotency-Key, so a form sent twice refunds once."""
     try:
@@ -328,7 +332,7 @@ def _offer_action(view: View, register: str) -> int:
 
 
 @router.post("/catalog/offers/{offer_id}/rename")
-def rename_offer(offer_id: int, view: Annotated[View, Depends(action("catalog:write"))]) -> Response:
+def rename_offer(offer_id: Id, view: Annotated[View, Depends(action("catalog:write"))]) -> Response:
     register_id = _offer_action(view, view.form.get("register"))
     titles = {lang: view.form.get(f"title_{lang}") for lang in ("hy", "ru", "en") if view.form.get(f"title_{lang}")}
     if "hy" not in titles:
@@ -342,7 +346,7 @@ def rename_offer(offer_id: int, view: Annotated[View, Depends(action("catalog:wr
 
 
 @router.post("/catalog/offers/{offer_id}/archive")
-def archive_offer(offer_id: int, view: Annotated[View, Depends(action("catalog:write"))]) -> Response:
+def archive_offer(offer_id: Id, view: Annotated[View, Depends(action("catalog:write"))]) -> Response:
     register_id = _offer_action(view, view.form.get("register"))
     try:
         catalog.archive_offer(view.db, register_id, offer_id)
@@ -382,7 +386,7 @@ def add_person(view: Annotated[View, Depends(action("people"))]) -> Response:
 
 
 @router.post("/people/{user_id}/role")
-def change_role(user_id: int, view: Annotated[View, Depends(action("people"))]) -> Response:
+def change_role(user_id: Id, view: Annotated[View, Depends(action("people"))]) -> Response:
     role = view.form.get("role") or None
     try:
         service.change_member(view.db, view.session, user_id, role if role != "remove" else None)
@@ -420,7 +424,7 @@ def prepayments(view: Annotated[View, Depends(page("prepayments"))]) -> Response
 
 
 @router.post("/prepayments/{prepayment_id}/refund")
-def refund_prepayment(prepayment_id: int, view: Annotated[View, Depends(action("refunds"))]) -> Response:
+def refund_prepayment(prepayment_id: Id, view: Annotated[View, Depends(action("refunds"))]) -> Response:
     """Refund what is left of a prepayment, on its own register, through the prepayments service (as
     ``POST /api/v1/prepayments/refund``); the form's one-time token is the Idempotency-Key."""
     service_ = PrepaymentsService(view.ctx.engine)
@@ -447,7 +451,7 @@ def refund_prepayment(prepayment_id: int, view: Annotated[View, Depends(action("
 
 
 @router.post("/registers/{register_id}/check")
-def check_register(register_id: int, view: Annotated[View, Depends(action("registers"))]) -> Response:
+def check_register(register_id: Id, view: Annotated[View, Depends(action("registers"))]) -> Response:
     """SRC's checkConnection with the register's own credentials."""
     try:
         views.own_register(view.db, view.entity_id, register_id)
@@ -582,7 +586,7 @@ def add_device(view: Annotated[View, Depends(action("devices"))]) -> Response:
 
 
 @router.post("/devices/{register_id}/revoke")
-def revoke_device(register_id: int, view: Annotated[View, Depends(action("devices"))]) -> Response:
+def revoke_device(register_id: Id, view: Annotated[View, Depends(action("devices"))]) -> Response:
     from openvcr.vsdc import service as vsdc
 
     found = next((d for d in views.devices(view.db, view.entity_id) if d.register_id == register_id), None)

@@ -22,6 +22,7 @@ from openvcr.store.schema.foundation import api_keys, business_entities, departm
 from openvcr.store.schema.outbox import outbox_messages
 from openvcr.store.schema.sales import sale_items, sale_refunds, sales
 from openvcr.store.schema.vsdc import vsdc_devices
+from openvcr.store.types import names_no_row
 
 
 def any_user(conn: Connection) -> bool:
@@ -344,6 +345,8 @@ def list_sales(conn: Connection, entity_id: int, f: SaleFilter, limit: int) -> l
 
 def sale_register(conn: Connection, entity_id: int, sale_id: int) -> int | None:
     """The register of a sale of the business (None: no such sale in this business)."""
+    if names_no_row(sale_id):
+        return None
     found = conn.execute(
         select(sales.c.register_id).where(sales.c.id == sale_id, sales.c.entity_id == entity_id)
     ).scalar_one_or_none()
@@ -409,6 +412,8 @@ def entity_keys(conn: Connection, entity_id: int) -> list[Any]:
 
 
 def key_register(conn: Connection, entity_id: int, key_id: int) -> int | None:
+    if names_no_row(key_id):
+        return None
     found = conn.execute(
         select(api_keys.c.register_id)
         .join(registers, registers.c.id == api_keys.c.register_id)

@@ -522,3 +522,16 @@ def test_a_form_with_too_many_fields_or_not_utf8_is_a_400_page(two_businesses: C
     assert client.post("/console/keys", content=many, headers=headers).status_code == 400
     assert client.post("/console/keys", content=b"name=\xff&csrf=" + csrf.encode(), headers=headers).status_code == 400
     assert client.post("/console/login", content=many, headers=headers).status_code == 400
+
+
+@pytest.mark.parametrize("number", [3_000_000_000, 2**53 - 1])
+def test_ids_no_row_can_have_are_not_found_never_a_5xx(two_businesses: Console, number: int) -> None:
+    client = fresh(two_businesses)
+    csrf = sign_in(client, "owner@a.example")
+    assert client.get(f"/console/sales/{number}").status_code == 404
+    for path in (f"/console/keys/{number}/revoke", f"/console/keys/{number}/rotate", f"/console/sales/{number}/refund",
+                 f"/console/prepayments/{number}/refund", f"/console/registers/{number}/check",
+                 f"/console/devices/{number}/revoke", f"/console/people/{number}/role"):  # fmt: skip
+        assert client.post(path, data={"csrf": csrf, "register": "1"}).status_code == 404, path
+    assert client.get(f"/console/sales?cashier={number}").status_code in (200, 400)
+    assert client.get("/console/sales/99999999999999999999").status_code in (400, 422)
