@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from starlette.responses import Response
 
 from openvcr.api.auth import require
 from openvcr.api.context import AppContext, get_context
@@ -44,10 +43,13 @@ def list_webhooks(principal: Manager, ctx: Ctx) -> list[WebhookOut]:
     return [WebhookOut.of(e) for e in service.list_endpoints(ctx.db, principal.entity_id)]
 
 
-@router.delete("/webhooks/{webhook_id}", status_code=204, response_class=Response, summary="Delete a webhook endpoint")
-def delete_webhook(webhook_id: ResourceId, principal: Manager, ctx: Ctx) -> Response:
-    service.delete_endpoint(ctx.db, principal.entity_id, webhook_id)
-    return Response(status_code=204)
+@router.delete(
+    "/webhooks/{webhook_id}",
+    response_model=WebhookOut,
+    summary="Delete a webhook endpoint (nothing more is delivered to it); answers it, deleted",
+)
+def delete_webhook(webhook_id: ResourceId, principal: Manager, ctx: Ctx) -> WebhookOut:
+    return WebhookOut.of(service.delete_endpoint(ctx.db, principal.entity_id, webhook_id))
 
 
 @router.get(

@@ -66,7 +66,7 @@ class WebhookOut(OutModel):
     id: int
     url: str
     events: list[str]
-    status: Literal["active", "disabled"]
+    status: Literal["active", "disabled", "deleted"]
     status_reason: str | None
     created_at: str
 
@@ -76,7 +76,7 @@ class WebhookOut(OutModel):
             id=endpoint.id,
             url=endpoint.url,
             events=list(endpoint.events),
-            status="disabled" if endpoint.status == "disabled" else "active",
+            status=endpoint.status,
             status_reason=endpoint.status_reason,
             created_at=_time(endpoint.created_at) or "",
         )

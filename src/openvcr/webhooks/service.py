@@ -127,8 +127,10 @@ def delete_endpoint(db: Database, entity_id: int, endpoint_id: int) -> Endpoint:
     """Delete the endpoint: nothing more is delivered to it (pending deliveries fail on their next attempt)."""
     with db.write() as conn:
         found = _own(conn, entity_id, endpoint_id)
-        repo.set_status(conn, endpoint_id, DELETED, "deleted", only_if=(ACTIVE, DISABLED))
-    return found
+        repo.set_status(conn, endpoint_id, DELETED, found.status_reason, only_if=(ACTIVE, DISABLED))
+        deleted = repo.endpoint(conn, endpoint_id)
+    assert deleted is not None
+    return deleted
 
 
 # ---- deliveries ----------------------------------------------------------------------------------------------
