@@ -101,10 +101,19 @@ def test_a_sale_reaches_a_receiver_that_was_down_exactly_once_signed(tmp_path: P
             assert receiver.received[0].body == receiver.received[1].body
             listed = run_cli(["webhooks", "deliveries", str(hook.id), "--json", "--database", database], env)
             assert json.loads(listed.stdout)[0]["attempts"] == delivered["attempts"] + 1
+            # and through the API (the SDK): once more, the same event
+            wait_for(lambda: vcr.list_webhook_deliveries(hook.id, status="delivered"))
+            again = vcr.replay_webhook_delivery(hook.id, delivered["id"])
+            assert again.status == "pending" and again.event_id == event_id
+            wait_for(lambda: len(receiver.received) == 3)
+            assert {r.body for r in receiver.received} == {receiver.received[0].body}
         finally:
             receiver.stop()
         assert len(gone.received) == 1  # disabled: never asked again
         assert vcr.delete_webhook(dead.id).status == "deleted"
+    endpoints = run_cli(["webhooks", "list", "--json", "--database", database], env)
+    assert endpoints.returncode == 0, endpoints.stderr
+    assert [(e["id"], e["status"]) for e in json.loads(endpoints.stdout)] == [(hook.id, "active")]
 
 
 def test_a_deferred_sale_reaches_the_receiver_as_document_fiscalized_once(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from openvcr.core.webhooks import open_secret
@@ -67,30 +66,37 @@ def test_the_webhooks_scope_is_required_and_not_granted_by_default(api: Api) -> 
     assert _count(api) == 0
 
 
-@pytest.mark.parametrize(
-    ("body", "path"),
-    [
-        ({"url": "ftp://example.am/hook", "events": ["sale.completed"]}, ["url"]),
-        ({"url": "example.am/hook", "events": ["sale.completed"]}, ["url"]),
-        ({"url": "http://", "events": ["sale.completed"]}, ["url"]),
-        ({"url": "https://example.am/a b", "events": ["sale.completed"]}, ["url"]),
-        ({"url": "https://example.am:99999/", "events": ["sale.completed"]}, ["url"]),
-        ({"url": "https://example.am/#x", "events": ["sale.completed"]}, ["url"]),
-        ({"url": "https://example.am/" + "a" * 2000, "events": ["sale.completed"]}, ["url"]),
-        ({"url": HOOK_URL, "events": []}, ["events"]),
-        ({"url": HOOK_URL, "events": ["sale.created"]}, ["events"]),
-        ({"url": HOOK_URL}, ["events"]),
-        ({"events": ["sale.completed"]}, ["url"]),
-        ({"url": 7, "events": ["sale.completed"]}, ["url"]),
-    ],
-)
-def test_bad_input_is_400_with_the_field_and_writes_nothing(api: Api, body: dict[str, Any], path: list[str]) -> None:
-    response = api.client.post("/api/v1/webhooks", json=body, headers=api.headers)
-    assert response.status_code == 400, response.text
-    envelope = response.json()
-    assert envelope["error"] and envelope["requestId"]
-    assert [issue["path"][:1] for issue in envelope["issues"]] == [path]
+BAD_INPUT: list[tuple[dict[str, Any], list[str]]] = [
+    ({"url": "ftp://example.am/hook", "events": ["sale.completed"]}, ["url"]),
+    ({"url": "example.am/hook", "events": ["sale.completed"]}, ["url"]),
+    ({"url": "http://", "events": ["sale.completed"]}, ["url"]),
+    ({"url": "https://example.am/a b", "events": ["sale.completed"]}, ["url"]),
+    ({"url": "https://example.am:99999/", "events": ["sale.completed"]}, ["url"]),
+    ({"url": "https://example.am/#x", "events": ["sale.completed"]}, ["url"]),
+    ({"url": "https://example.am/" + "a" * 2000, "events": ["sale.completed"]}, ["url"]),
+    ({"url": HOOK_URL, "events": []}, ["events"]),
+    ({"url": HOOK_URL, "events": ["sale.created"]}, ["events"]),
+    ({"url": HOOK_URL}, ["events"]),
+    ({"events": ["sale.completed"]}, ["url"]),
+    ({"url": 7, "events": ["sale.completed"]}, ["url"]),
+]
+
+
+def test_bad_input_is_400_with_the_field_and_writes_nothing(api: Api) -> None:
+    for body, path in BAD_INPUT:
+        response = api.client.post("/api/v1/webhooks", json=body, headers=api.headers)
+        assert response.status_code == 400, (body, response.text)
+        envelope = response.json()
+        assert envelope["error"] and envelope["requestId"]
+        assert [issue["path"][:1] for issue in envelope["issues"]] == [path], body
     assert _count(api) == 0
+    for path in ("/api/v1/webhooks/0", "/api/v1/webhooks/x/deliveries"):
+        assert (
+            api.client.request("DELETE" if "deliveries" not in path else "GET", path, headers=api.headers).status_code
+            == 400
+        )
+    assert api.client.get("/api/v1/webhooks/1/deliveries?status=lost", headers=api.headers).status_code == 400
+    assert api.client.delete("/api/v1/webhooks/1", headers=api.headers).status_code == 404
 
 
 def test_a_business_sees_its_endpoints_from_any_of_its_registers_and_never_another_ones(api: Api) -> None:
