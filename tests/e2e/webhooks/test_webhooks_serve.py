@@ -4,7 +4,7 @@
   SDK's ``verify_webhook`` accepts, also when the receiver was down for a while first (its outage is short
   here; the behaviour, retried attempts then one delivery, is what counts).
 - A sale deferred while SRC is unreachable reaches it as ``document.fiscalized`` exactly once, when SRC is
-  back and the document is fiscalized late.
+  back and the document is fiscalized late, though the receiver was down when that happened.
 - A receiver answering 410 disables its endpoint; a replay (``openvcr webhooks replay``) sends the same event.
 """
 
@@ -148,8 +148,18 @@ def test_a_deferred_sale_reaches_the_receiver_as_document_fiscalized_once(tmp_pa
         response = http.post("/api/v1/sales", json=SALE, headers={"X-API-KEY": key})  # SRC is down
         assert response.status_code == 502 and response.json()["pending"]["mayResubmit"] is False
         sale_id = response.json()["pending"]["id"]
-        wait_for(lambda: len(receiver.received) == 1)
+        wait_for(lambda: len(receiver.received) == 1)  # document.deferred
+        receiver.stop()  # the receiver goes down before SRC comes back
         with sandbox_process(tmp_path / "src", port, openvcr_env(tmp_path / "unused")):
+            wait_for(
+                lambda: [
+                    d
+                    for d in _deliveries(http, key, hook.id)
+                    if d["eventType"] == "document.fiscalized" and d["attempts"] >= 2
+                ]
+            )
+            assert len(receiver.received) == 1
+            receiver.start()
             wait_for(lambda: len(receiver.received) >= 3)
             time.sleep(2.0)  # time for a second delivery of anything: there must be none
         received = _events(receiver, hook.secret)
