@@ -34,6 +34,7 @@ def create_webhook(body: WebhookCreate, principal: Manager, ctx: Ctx) -> Webhook
         tuple(body.events),
         ctx.settings.master_key.get_secret_value(),
         principal.key_id,
+        allow_private=service.private_urls_allowed(ctx.settings),
     )
     return WebhookCreated.of(created)
 

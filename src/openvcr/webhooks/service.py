@@ -19,13 +19,16 @@ register whose event it is, inside their own transaction.
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection
 
+from openvcr.config import Settings
 from openvcr.core.errors import Conflict, NotFound, ValidationFailed
 from openvcr.core.webhooks import new_secret, seal_secret
 from openvcr.outbox import repository as outbox
@@ -92,14 +95,44 @@ def emit(conn: Connection, register_id: int, event: str, data: Mapping[str, Any]
 # ---- endpoints -----------------------------------------------------------------------------------------------
 
 
+def private_host(url: str) -> bool:
+    """Whether the URL names ``localhost`` or a loopback, private, link-local or unspecified IP address (by its
+    literal host; a name is not resolved)."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local or address.is_unspecified
+
+
+def private_urls_allowed(settings: Settings) -> bool:
+    """``OPENVCR_WEBHOOK_PRIVATE_URLS``, by default allowed except in production."""
+    if settings.webhook_private_urls is not None:
+        return settings.webhook_private_urls
+    return settings.environment != "production"
+
+
 def create_endpoint(
-    db: Database, entity_id: int, url: str, events: tuple[str, ...], master_key: str, key_id: int | None = None
+    db: Database,
+    entity_id: int,
+    url: str,
+    events: tuple[str, ...],
+    master_key: str,
+    key_id: int | None = None,
+    *,
+    allow_private: bool = True,
 ) -> CreatedEndpoint:
-    """A new active endpoint of the entity, with its secret (shown once). ``url`` and ``events`` are checked by
-    the caller (``schemas``); a known event list is checked again here."""
+    """A new active endpoint of the entity, with its secret (shown once). ``url``'s form and ``events`` are
+    checked by the caller (``schemas``); a known event list is checked again here, and, unless
+    ``allow_private``, a URL naming a private address (``private_host``) is refused."""
     unknown = [e for e in events if e not in EVENTS]
     if unknown or not events:
         raise ValidationFailed.at(["events"], f"unknown event {unknown[0]!r}" if unknown else "no events")
+    if not allow_private and private_host(url):
+        raise ValidationFailed.at(["url"], "the URL names a local or private address, which this server refuses")
     secret = new_secret()
     with db.write() as conn:
         if len(repo.endpoints(conn, entity_id)) >= MAX_ENDPOINTS:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from openvcr.core.webhooks import open_secret
 from openvcr.registers.keys import create_key
 from openvcr.store.schema.webhooks import webhook_endpoints
-from openvcr.webhooks.service import emit, secret_context
+from openvcr.webhooks.service import emit, private_urls_allowed, secret_context
 from tests.integration.foundation.conftest import Api
 from tests.integration.webhooks.helpers import HOOK_URL, add_register, add_webhook, entity_of, webhook_messages
 
@@ -121,3 +121,33 @@ def test_a_business_sees_its_endpoints_from_any_of_its_registers_and_never_anoth
         theirs["id"]: {"saleId": 7, "registerId": stranger_register},
         mine["id"]: {"saleId": 8, "registerId": api.init.register_id},
     }
+
+
+def test_private_addresses_are_refused_when_the_settings_say_so_and_nothing_is_written(api: Api) -> None:
+    ctx = api.client.app.state.ctx  # type: ignore[attr-defined]
+    ctx.settings = api.settings.model_copy(update={"webhook_private_urls": False})
+    for url in (
+        "http://127.0.0.1:8080/hook",
+        "http://localhost/hook",
+        "http://api.localhost/hook",
+        "https://10.1.2.3/hook",
+        "http://192.168.0.7/",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/hook",
+        "http://0.0.0.0/",
+    ):
+        response = api.client.post(
+            "/api/v1/webhooks", json={"url": url, "events": ["sale.completed"]}, headers=api.headers
+        )
+        assert response.status_code == 400, url
+        assert response.json()["issues"][0]["path"] == ["url"]
+    assert _count(api) == 0
+    add_webhook(api, ["sale.completed"], url="https://93.184.216.34/hook")
+    add_webhook(api, ["sale.completed"], url="https://hooks.example.am/hook")
+    assert _count(api) == 2
+    ctx.settings = api.settings.model_copy(update={"environment": "production"})
+    assert not private_urls_allowed(ctx.settings)
+    assert private_urls_allowed(
+        api.settings.model_copy(update={"environment": "production", "webhook_private_urls": True})
+    )
+    assert private_urls_allowed(api.settings)
