@@ -84,18 +84,20 @@ class WebhookDeliverer:
             EVENT_TYPE_HEADER: str(message.payload["type"]),
         }
         try:
-            response = self.client.post(endpoint.url, content=body, headers=headers)
+            # streamed and closed unread: only the status counts, whatever the receiver sends with it
+            with self.client.stream("POST", endpoint.url, content=body, headers=headers) as response:
+                status = response.status_code
         except httpx.HTTPError as exc:
             raise self._again(message, f"{type(exc).__name__}: {exc}"[:500]) from exc
-        if 200 <= response.status_code < 300:
+        if 200 <= status < 300:
             log.info("webhook %s %s delivered to endpoint %s", message.payload["type"], message.key, endpoint_id)
             return
-        if response.status_code == 410:
+        if status == 410:
             with self.db.write() as conn:
                 repo.set_status(conn, endpoint_id, DISABLED, "the receiver answered 410 Gone", only_if=(ACTIVE,))
             log.warning("webhook endpoint %s answered 410 Gone: disabled", endpoint_id)
             raise DeliveryRejected("HTTP 410 Gone: the endpoint is disabled")
-        raise self._again(message, f"HTTP {response.status_code}")
+        raise self._again(message, f"HTTP {status}")
 
     def close(self) -> None:
         self.client.close()
