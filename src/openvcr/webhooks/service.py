@@ -75,7 +75,7 @@ def emit(conn: Connection, register_id: int, event: str, data: Mapping[str, Any]
     register's id as ``registerId``; its values are JSON-able (Decimals are written as JSON numbers)."""
     if event not in EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
-    _entity_id, endpoint_ids = repo.subscribed(conn, register_id, event)
+    endpoint_ids = repo.subscribed(conn, register_id, event)
     if not endpoint_ids:
         return []
     event_id = "evt_" + uuid.uuid4().hex
