@@ -331,7 +331,7 @@ def db_upgrade(database: DatabaseOption = None) -> None:
 keys_app = typer.Typer(help="API keys: create, list, rotate, revoke.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 ScopeOption = Annotated[
-    list[str] | None, typer.Option("--scope", help="A scope to grant (repeatable; default: every scope).")
+    list[str] | None, typer.Option("--scope", help="A scope to grant (repeatable; default: every scope but webhooks).")
 ]
 
 
@@ -497,6 +497,9 @@ app.add_typer(src_app, name="src", no_args_is_help=True)
 from openvcr.sales.rates_cli import rates_app  # noqa: E402
 
 app.add_typer(rates_app, name="rates")
+from openvcr.webhooks.cli import webhooks_app  # noqa: E402
+
+app.add_typer(webhooks_app, name="webhooks")
 
 
 def main() -> None:

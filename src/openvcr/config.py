@@ -105,6 +105,15 @@ class Settings(BaseSettings):
     mail_retry_max_seconds: float = Field(default=900.0, gt=0)  # … at most this
     # --- end receipt e-mail ---
 
+    # --- Webhooks (openvcr.webhooks) ---
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)  # one delivery: connect, send, answer
+    webhook_retry_base_seconds: float = Field(default=30.0, gt=0)  # backoff base × 2^(attempt−1) …
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)  # … at most this
+    webhook_retry_hours: float = Field(default=72.0, gt=0)  # a delivery failing after this long is failed
+    # URLs naming a loopback, private or link-local address (or localhost); None: refused only in production
+    webhook_private_urls: bool | None = None
+    # --- end webhooks ---
+
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
         if self.environment == "production" and self.master_key.get_secret_value() == DEV_MASTER_KEY:

@@ -51,6 +51,7 @@ def _routers() -> list[APIRouter]:
     from openvcr.sales.api import router as sales_router
     from openvcr.sales.api_rates import router as rates_router
     from openvcr.vsdc.api import router as vsdc_router
+    from openvcr.webhooks.api import router as webhooks_router
 
     return [
         registers_router,
@@ -61,6 +62,7 @@ def _routers() -> list[APIRouter]:
         receipt_pdf_router,  # before the page: /r/{url_id} would take "abc.pdf" as an id
         receipts_router,
         vsdc_router,
+        webhooks_router,
     ]
 
 
@@ -137,6 +139,7 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         from openvcr.catalog.classifier import warm_up
         from openvcr.receipts.delivery import mail_worker
+        from openvcr.webhooks.delivery import webhook_worker
 
         warm_up()  # build the classifier index now, not on the first search
         stop = threading.Event()
@@ -144,12 +147,14 @@ def create_app(
         thread.start()
         mailer = mail_worker(ctx.settings, ctx.db)  # receipt e-mails, in every worker process; None: held
         mail_stop = mailer.start()[1] if mailer is not None else None
+        hook_stop = webhook_worker(ctx.settings, ctx.db).start()[1]  # webhooks, in every worker process
         try:
             yield
         finally:
             stop.set()
             if mail_stop is not None:
                 mail_stop.set()
+            hook_stop.set()
             ctx.authenticator.close()
             if ctx.rate_feed is not None:
                 ctx.rate_feed.close()

@@ -120,8 +120,15 @@ from openvcr.client.models import (
     TextLanguage,
     Unit,
     UniversalTitle,
+    Webhook,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookEventType,
     WhoAmI,
 )
+from openvcr.client.webhooks import WebhookVerificationError, verify_webhook
 
 __all__ = [
     "MAX_KEY_LENGTH",
@@ -215,6 +222,14 @@ __all__ = [
     "UnexpectedResponseError",
     "Unit",
     "UniversalTitle",
+    "Webhook",
+    "WebhookCreate",
+    "WebhookCreated",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookEventType",
+    "WebhookVerificationError",
     "WhoAmI",
     "idempotency_key_for",
+    "verify_webhook",
 ]

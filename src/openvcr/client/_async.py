@@ -182,6 +182,30 @@ class AsyncClient:
         """``GET /prepayments/refunds/{id}``."""
         return await self._call(b.get_prepayment_refund(refund_id))
 
+    # --- webhooks (scope ``webhooks``) ---
+
+    async def create_webhook(self, webhook: m.WebhookCreate) -> m.WebhookCreated:
+        """``POST /webhooks``: a new endpoint of the business entity; its ``secret`` is shown this once."""
+        return await self._call(b.create_webhook(webhook))
+
+    async def list_webhooks(self) -> list[m.Webhook]:
+        """``GET /webhooks``: the business entity's endpoints."""
+        return await self._call(b.list_webhooks())
+
+    async def delete_webhook(self, webhook_id: int) -> m.Webhook:
+        """``DELETE /webhooks/{id}``: nothing more is delivered to it."""
+        return await self._call(b.delete_webhook(webhook_id))
+
+    async def list_webhook_deliveries(
+        self, webhook_id: int, *, status: str | None = None, limit: int = 50
+    ) -> list[m.WebhookDelivery]:
+        """``GET /webhooks/{id}/deliveries``, newest first."""
+        return await self._call(b.list_webhook_deliveries(webhook_id, status, limit))
+
+    async def replay_webhook_delivery(self, webhook_id: int, delivery_id: int) -> m.WebhookDelivery:
+        """``POST /webhooks/{id}/deliveries/{delivery}/replay``: deliver it again (same event id and body)."""
+        return await self._call(b.replay_webhook_delivery(webhook_id, delivery_id))
+
     # --- pending documents ---
 
     async def pending_status(self, pending: m.Pending) -> b.DocumentStatus:

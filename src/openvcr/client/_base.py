@@ -268,6 +268,28 @@ def search_classifier(query: str, type_: m.OfferType, language: m.Language) -> C
     return Call("GET", "/searchByClassifier", _many(m.ClassifierHit), params=params)
 
 
+def create_webhook(webhook: m.WebhookCreate) -> Call[m.WebhookCreated]:
+    return Call("POST", "/webhooks", _one(m.WebhookCreated), body=webhook.wire())
+
+
+def list_webhooks() -> Call[list[m.Webhook]]:
+    return Call("GET", "/webhooks", _many(m.Webhook))
+
+
+def delete_webhook(webhook_id: int) -> Call[m.Webhook]:
+    return Call("DELETE", f"/webhooks/{_id(webhook_id)}", _one(m.Webhook))
+
+
+def list_webhook_deliveries(webhook_id: int, status: str | None, limit: int) -> Call[list[m.WebhookDelivery]]:
+    params = {"limit": str(limit), **({"status": status} if status is not None else {})}
+    return Call("GET", f"/webhooks/{_id(webhook_id)}/deliveries", _many(m.WebhookDelivery), params=params)
+
+
+def replay_webhook_delivery(webhook_id: int, delivery_id: int) -> Call[m.WebhookDelivery]:
+    path = f"/webhooks/{_id(webhook_id)}/deliveries/{_id(delivery_id)}/replay"
+    return Call("POST", path, _one(m.WebhookDelivery))
+
+
 def exchange_rate(currency: str) -> Call[m.ExchangeRate]:
     return Call("GET", "/exchange-rate", _one(m.ExchangeRate), params={"currency": currency})
 

@@ -177,6 +177,30 @@ class Client:
         """``GET /prepayments/refunds/{id}``."""
         return self._call(b.get_prepayment_refund(refund_id))
 
+    # --- webhooks (scope ``webhooks``) ---
+
+    def create_webhook(self, webhook: m.WebhookCreate) -> m.WebhookCreated:
+        """``POST /webhooks``: a new endpoint of the business entity; its ``secret`` is shown this once."""
+        return self._call(b.create_webhook(webhook))
+
+    def list_webhooks(self) -> list[m.Webhook]:
+        """``GET /webhooks``: the business entity's endpoints."""
+        return self._call(b.list_webhooks())
+
+    def delete_webhook(self, webhook_id: int) -> m.Webhook:
+        """``DELETE /webhooks/{id}``: nothing more is delivered to it."""
+        return self._call(b.delete_webhook(webhook_id))
+
+    def list_webhook_deliveries(
+        self, webhook_id: int, *, status: str | None = None, limit: int = 50
+    ) -> list[m.WebhookDelivery]:
+        """``GET /webhooks/{id}/deliveries``, newest first."""
+        return self._call(b.list_webhook_deliveries(webhook_id, status, limit))
+
+    def replay_webhook_delivery(self, webhook_id: int, delivery_id: int) -> m.WebhookDelivery:
+        """``POST /webhooks/{id}/deliveries/{delivery}/replay``: deliver it again (same event id and body)."""
+        return self._call(b.replay_webhook_delivery(webhook_id, delivery_id))
+
     # --- pending documents ---
 
     def pending_status(self, pending: m.Pending) -> b.DocumentStatus:

@@ -620,6 +620,70 @@ class PrepaymentRefundStatus(_Response):
     receipt: Receipt | None
 
 
+# --- webhooks ---
+
+WebhookEventType = Literal[
+    "sale.completed",
+    "saleRefund.completed",
+    "prepayment.completed",
+    "prepaymentRefund.completed",
+    "document.deferred",
+    "document.fiscalized",
+    "document.dropped",
+    "receiptEmail.delivered",
+    "receiptEmail.failed",
+    "report.z",
+    "certificate.expiring",
+]
+
+
+class WebhookCreate(_Request):
+    url: str
+    """An ``http://`` or ``https://`` URL the events are POSTed to."""
+    events: list[WebhookEventType]
+
+
+class WebhookCreated(_Response):
+    """A new endpoint; ``secret`` (verify deliveries with ``verify_webhook``) is shown this once."""
+
+    id: int
+    secret: str
+    url: str
+    events: list[str]
+
+
+class Webhook(_Response):
+    id: int
+    url: str
+    events: list[str]
+    status: Literal["active", "disabled", "deleted"]
+    """``disabled``: the receiver answered 410 Gone; nothing more is delivered to it."""
+    status_reason: str | None = None
+    created_at: str
+
+
+class WebhookDelivery(_Response):
+    id: int
+    webhook_id: int
+    event_id: str
+    event_type: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    last_error: str | None = None
+    created_at: str
+    delivered_at: str | None = None
+
+
+class WebhookEvent(_Response):
+    """A delivered event, as ``verify_webhook`` returns it: ``id`` is the same on every retry (deduplicate on
+    it); ``data`` holds the document's fields (money as ``Decimal``)."""
+
+    id: str
+    type: str
+    created_at: str
+    data: dict[str, Any]
+
+
 # --- the error envelope ---
 
 

@@ -181,10 +181,19 @@ def handed_over_before(conn: Connection, message: OutboxMessage) -> int | None:
 
 
 def list_messages(
-    conn: Connection, kinds: Iterable[str] | None = None, status: str | None = None, limit: int = 50
+    conn: Connection,
+    kinds: Iterable[str] | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    *,
+    key_prefix: str | None = None,
 ) -> list[MessageInfo]:
-    """The newest messages (of ``kinds``, in ``status``), newest first, with their last error."""
+    """The newest messages (of ``kinds``, in ``status``, whose key starts with ``key_prefix``), newest first,
+    with their last error."""
     query = select(outbox_messages).order_by(outbox_messages.c.id.desc()).limit(limit)
+    if key_prefix is not None:
+        escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(outbox_messages.c.key.like(escaped + "%", escape="\\"))
     if kinds is not None:
         query = query.where(outbox_messages.c.kind.in_(list(kinds)))
     if status is not None:
@@ -203,3 +212,32 @@ def list_messages(
         )
         for row in conn.execute(query)
     ]
+
+
+def payload_of(conn: Connection, message_id: int) -> tuple[str, str, dict[str, Any]] | None:
+    """The kind, key and payload of a message (None when there is none)."""
+    row = conn.execute(
+        select(outbox_messages.c.kind, outbox_messages.c.key, outbox_messages.c.payload).where(
+            outbox_messages.c.id == message_id
+        )
+    ).first()
+    return None if row is None else (row.kind, row.key, json.loads(row.payload))
+
+
+def requeue(conn: Connection, message_id: int, payload: Mapping[str, Any]) -> bool:
+    """Make a delivered or failed message due again now, with ``payload`` (a replay: the same key, later
+    attempts numbered on); False when it is pending already or does not exist."""
+    now = now_ms()
+    result = conn.execute(
+        update(outbox_messages)
+        .where(outbox_messages.c.id == message_id, outbox_messages.c.status != PENDING)
+        .values(
+            status=PENDING,
+            next_attempt_at=now,
+            locked_until=None,
+            last_error=None,
+            delivered_at=None,
+            payload=json.dumps(dict(payload), sort_keys=True, separators=(",", ":")),
+        )
+    )
+    return bool(result.rowcount)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+
+from sqlalchemy import Connection
 
 from openvcr.outbox import repository
 from openvcr.outbox.models import Deliverer, DeliveryRejected, OutboxMessage
@@ -19,6 +21,11 @@ def backoff_ms(attempt: int, *, base_seconds: float, max_seconds: float) -> int:
     return int(min(delay, max_seconds) * 1000)
 
 
+Finished = Callable[[Connection, OutboxMessage, str, str | None], None]
+"""Called with ``(conn, message, outcome, error)`` in the transaction that records a message ``delivered`` or
+``failed`` (not on a retry): what it writes commits exactly when the outcome does."""
+
+
 class OutboxWorker:
     """Delivers due messages of the kinds it has deliverers for."""
 
@@ -31,6 +38,7 @@ class OutboxWorker:
         max_delay_seconds: float = 300.0,
         lease_seconds: float = 60.0,
         batch_size: int = 50,
+        on_finished: Finished | None = None,
     ) -> None:
         self.db = db
         self.deliverers = dict(deliverers)
@@ -38,6 +46,7 @@ class OutboxWorker:
         self.max_delay_seconds = max_delay_seconds
         self.lease_ms = int(lease_seconds * 1000)
         self.batch_size = batch_size
+        self.on_finished = on_finished
 
     def _claim(self, now: int, exclude: Iterable[int] = ()) -> OutboxMessage | None:
         """Take one due message: lease it and record the start of an attempt, in one transaction."""
@@ -57,6 +66,8 @@ class OutboxWorker:
         delay = backoff_ms(message.attempt, base_seconds=self.base_delay_seconds, max_seconds=self.max_delay_seconds)
         with self.db.write() as conn:
             repository.finish(conn, message, outcome, error, now=now, next_attempt_at=now + delay)
+            if self.on_finished is not None and outcome in ("delivered", "failed"):
+                self.on_finished(conn, message, outcome, error)
 
     def deliver_one(self, now: int | None = None, exclude: Iterable[int] = ()) -> OutboxMessage | None:
         """Deliver (or try to deliver) one due message (not in ``exclude``); None when nothing is due."""

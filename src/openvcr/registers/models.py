@@ -14,7 +14,13 @@ SCOPES: tuple[str, ...] = (
     "sales:write",
     "prepayments:read",
     "prepayments:write",
+    "webhooks",
 )
+
+DEFAULT_SCOPES: tuple[str, ...] = tuple(s for s in SCOPES if s != "webhooks")
+"""What ``openvcr keys create`` grants without ``--scope``: every scope but ``webhooks`` (managing webhooks
+sends the business's documents to any URL, so it is granted explicitly). ``openvcr init``'s first key has every
+scope. Keys made before the ``webhooks`` scope existed keep the scopes they had."""
 
 
 @dataclass(frozen=True)
