@@ -64,7 +64,7 @@ def _init(settings: Settings, production: Any = None, *, demo: bool = True) -> A
 
     db = _open(settings)
     try:
-        src = SrcService(db, build_gateway(settings), settings)
+        src = SrcService(db, build_gateway(settings, db), settings)
         return initialize(db, settings, src, production=production, demo=demo)
     finally:
         db.dispose()

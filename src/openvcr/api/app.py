@@ -125,7 +125,7 @@ def create_app(
     if configure_logs:
         configure_logging(settings.log_level)
     db = db or Database(settings.database_url)
-    gateway = gateway or build_gateway(settings)
+    gateway = gateway or build_gateway(settings, db)
     ctx = AppContext(
         settings=settings,
         db=db,

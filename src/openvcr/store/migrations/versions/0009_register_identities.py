@@ -1,0 +1,39 @@
+"""Registers gain an SRC identity of their own (``register_identities``: key pair, CSR, certificate, expiry)
+and can be disabled (``registers.disabled_at``). Existing registers keep using the global
+``OPENVCR_SRC_CERT`` identity: they have no row, nothing changes for them.
+
+Revision ID: 0009
+Revises: 0004
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("registers", sa.Column("disabled_at", sa.BigInteger(), nullable=True))
+    op.create_table(
+        "register_identities",
+        sa.Column("register_id", sa.Integer(), sa.ForeignKey("registers.id"), primary_key=True),
+        sa.Column("key_enc", sa.LargeBinary(), nullable=False),
+        sa.Column("csr_pem", sa.Text(), nullable=True),
+        sa.Column("cert_pem", sa.Text(), nullable=True),
+        sa.Column("cert_sha256", sa.String(64), nullable=True, unique=True),
+        sa.Column("cert_serial", sa.String(64), nullable=True),
+        sa.Column("cert_subject", sa.String(400), nullable=True),
+        sa.Column("cert_issuer", sa.String(400), nullable=True),
+        sa.Column("not_before", sa.BigInteger(), nullable=True),
+        sa.Column("not_after", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("imported_at", sa.BigInteger(), nullable=True),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("register_identities")
+    op.drop_column("registers", "disabled_at")
