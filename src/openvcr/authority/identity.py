@@ -207,4 +207,3 @@ def iso_date(ms: int) -> str:
 def days_left(not_after: int, now_ms: int) -> int:
     """Whole days until ``not_after`` (negative once expired; 0 on its last day)."""
     return (not_after - now_ms) // MS_PER_DAY
-

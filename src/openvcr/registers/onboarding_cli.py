@@ -36,9 +36,9 @@ RegisterArgument = Annotated[int, typer.Argument(help="The register's id (see `o
 
 
 @contextmanager
-def _service(database: str | None) -> Iterator[tuple[Database, Settings, SrcService]]:
-    """The database, the settings and an SRC service whose gateway speaks for each register; a domain error
-    becomes a one-line message and its exit code."""
+def _service(database: str | None, *, create: bool = False) -> Iterator[tuple[Database, Settings, SrcService]]:
+    """The database (``create``: created or upgraded when needed), the settings and an SRC service whose
+    gateway speaks for each register; a domain error becomes a one-line message and its exit code."""
     from openvcr.authority.factory import build_gateway
     from openvcr.authority.service import SrcService
     from openvcr.commands import existing_database
@@ -47,13 +47,23 @@ def _service(database: str | None) -> Iterator[tuple[Database, Settings, SrcServ
     settings = get_settings()
     if database:
         settings = settings.model_copy(update={"database_url": database})
-    db = existing_database(settings.database_url)
+    if create:
+        from openvcr.store import migrate
+        from openvcr.store.db import Database as NewDatabase
+
+        db = NewDatabase(settings.database_url)
+        migrate.upgrade(db)
+    else:
+        db = existing_database(settings.database_url)
     gateway = build_gateway(settings, db)
     try:
         yield db, settings, SrcService(db, gateway, settings)
     except OpenVCRError as exc:
+        from openvcr.authority.identity import IdentityError
+
         err_console.print(f"[red]{exc.message}[/red]", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_USAGE if isinstance(exc, NotFound | ValidationFailed) else EXIT_REFUSED) from None
+        usage = isinstance(exc, NotFound | ValidationFailed) and not isinstance(exc, IdentityError)
+        raise typer.Exit(EXIT_USAGE if usage else EXIT_REFUSED) from None
     finally:
         closer = getattr(gateway, "close", None)
         if callable(closer):
@@ -98,22 +108,14 @@ def registers_add(
         err_console.print("[red]--business and --tin name different businesses[/red]")
         raise typer.Exit(EXIT_USAGE)
     chosen_tin = business or tin
-    if business is not None:
-        from openvcr.commands import existing_database
-        from openvcr.config import get_settings
-        from openvcr.registers.repository import entity_by_tin
-
-        db = existing_database(database or get_settings().database_url)
-        try:
-            with db.read() as conn:
-                known = entity_by_tin(conn, business)
-        finally:
-            db.dispose()
-        if known is None:
-            err_console.print(f"[red]no business with TIN {business}[/red]", highlight=False)
-            raise typer.Exit(EXIT_USAGE)
     new = NewRegister(production, chosen_tin, taxpayer, crn, sn, address, trading_name)
-    with _service(database) as (db, settings, src):
+    with _service(database, create=True) as (db, settings, src):
+        if business is not None:
+            from openvcr.registers.repository import entity_by_tin
+
+            with db.read() as conn:
+                if entity_by_tin(conn, business) is None:
+                    raise NotFound(f"no business with TIN {business}")
         added = add_register(db, settings, src, new)
     csr_path = None
     if added.csr_pem is not None:
