@@ -50,6 +50,7 @@ transliteration (no machine translation is done).
 
 def _routers() -> list[APIRouter]:
     from openvcr.catalog.api import router as catalog_router
+    from openvcr.operators.api import router as operator_router
     from openvcr.prepayments.api import router as prepayments_router
     from openvcr.receipts.api import router as receipts_router
     from openvcr.receipts.api_pdf import router as receipt_pdf_router
@@ -67,6 +68,7 @@ def _routers() -> list[APIRouter]:
         receipt_pdf_router,  # before the page: /r/{url_id} would take "abc.pdf" as an id
         receipts_router,
         vsdc_router,
+        operator_router,
     ]
 
 

@@ -4,7 +4,18 @@ Every fiscal table carries ``register_id`` (or ``entity_id``) in its key so that
 distributed by register without cross-shard transactions.
 """
 
-from openvcr.store.schema import authority, documents, foundation, identity, journal, outbox, sales, vsdc
+from openvcr.store.schema import authority, documents, foundation, identity, journal, operators, outbox, sales, vsdc
 from openvcr.store.schema.base import metadata
 
-__all__ = ["authority", "documents", "foundation", "identity", "journal", "metadata", "outbox", "sales", "vsdc"]
+__all__ = [
+    "authority",
+    "documents",
+    "foundation",
+    "identity",
+    "journal",
+    "metadata",
+    "operators",
+    "outbox",
+    "sales",
+    "vsdc",
+]

@@ -1,5 +1,6 @@
 """Registers gain an SRC identity of their own (``register_identities``: key pair, CSR, certificate, expiry)
-and can be disabled (``registers.disabled_at``). Existing registers keep using the global
+and can be disabled (``registers.disabled_at``); hosting operators get tokens for the operator API
+(``operator_tokens``). Existing registers keep using the global
 ``OPENVCR_SRC_CERT`` identity: they have no row, nothing changes for them.
 
 Revision ID: 0009
@@ -32,8 +33,18 @@ def upgrade() -> None:
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("imported_at", sa.BigInteger(), nullable=True),
     )
+    op.create_table(
+        "operator_tokens",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("prefix", sa.String(16), nullable=False),
+        sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("name", sa.String(100), nullable=True),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("revoked_at", sa.BigInteger(), nullable=True),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("operator_tokens")
     op.drop_table("register_identities")
     op.drop_column("registers", "disabled_at")
