@@ -333,8 +333,9 @@ def store_certificate(
         "not_after": not_after,
         "imported_at": now_ms(),
     }
-    if key_enc is not None:
+    if key_enc is not None:  # a PKCS#12 bundle's key: the CSR of the old key no longer applies
         values["key_enc"] = key_enc
+        values["csr_pem"] = None
     conn.execute(update(register_identities).where(register_identities.c.register_id == register_id).values(values))
 
 

@@ -161,7 +161,10 @@ def csr_of(db: Database, register_id: int) -> str:
     with db.read() as conn:
         identity = authority_repo.load_identity(conn, register_id)
     if identity is None or identity.csr_pem is None:
-        raise NotFound(f"register {register_id} has no certificate request (it was not added with --production)")
+        raise NotFound(
+            f"register {register_id} has no certificate request of its own (it was not added with --production, "
+            "or its key came in a PKCS#12 bundle)"
+        )
     return identity.csr_pem
 
 

@@ -221,3 +221,15 @@ def test_sandbox_register_is_added_and_set_up_at_once_and_details_change(host: H
     assert changed.address == "Gyumri" and changed.trading_platform_name == "Shop 2"
     with pytest.raises(ValidationFailed):
         onboarding.update_details(host.db, added.register_id, trading_name="  ")
+
+
+def test_start_up_leaves_a_register_waiting_for_its_certificate_alone(host: Host) -> None:
+    """``openvcr serve`` finishes the first register's set-up at start: one still waiting for its
+    certificate is neither activated (it could not be) nor an error."""
+    from openvcr.registers.service import initialize
+
+    added = _add(host, "01234567", "Shop LLC")
+    result = initialize(host.db, host.settings, host.src)
+    assert not result.created and result.authority_status == "current"
+    summary = sandbox_simulator(host.settings).state.summary(added.crn)
+    assert summary is not None and summary["status"] == "current" and summary["departments"] == []
