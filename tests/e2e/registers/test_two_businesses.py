@@ -111,3 +111,26 @@ def test_two_registers_with_their_own_certificates_sell_in_one_serve(sandbox: Ru
     check = run_cli(["src", "check", "--register", str(second["vcrId"]), "--database", database], env)
     assert check.returncode == 1 and "403" in check.stderr, check.stdout + check.stderr
     assert sandbox.state.summary(second["crn"])["receipts"] == 1  # type: ignore[index]
+
+
+def test_registers_commands_add_update_and_disable_a_sandbox_register(tmp_path: Path) -> None:
+    env = openvcr_env(tmp_path / "sandbox")  # the in-process SRC sandbox
+    database = f"sqlite:///{tmp_path / 'shop.db'}"
+    added = _cli(["registers", "add", "--tin", "01234567", "--taxpayer", "Shop", "--database", database, "--json"], env)
+    assert added["mode"] == "sandbox" and added["authorityStatus"] == "operating" and added["csr"] is None
+    second = _cli(["registers", "add", "--business", "01234567", "--database", database, "--json"], env)
+    assert second["entityId"] == added["entityId"]
+    unknown = run_cli(["registers", "add", "--business", "07654321", "--database", database], env)
+    assert unknown.returncode == 2 and "no business with TIN 07654321" in unknown.stderr
+    vcr = str(added["vcrId"])
+    _cli(["registers", "update", vcr, "--address", "Gyumri", "--trading-name", "Shop 2", "--database", database], env)
+    no_csr = run_cli(["registers", "csr", vcr, "--database", database], env)
+    assert no_csr.returncode == 2 and "no certificate request" in no_csr.stderr
+    _cli(["registers", "disable", vcr, "--database", database], env)
+    listed = {r["id"]: r for r in _cli(["registers", "list", "--database", database, "--json"], env)}
+    assert listed[added["vcrId"]]["address"] == "Gyumri" and listed[added["vcrId"]]["tradingName"] == "Shop 2"
+    assert listed[added["vcrId"]]["disabled"] and not listed[second["vcrId"]]["disabled"]
+    assert listed[added["vcrId"]]["certificate"] is None  # sandbox registers use the global identity
+    keys = _cli(["keys", "list", "--database", database, "--json"], env)
+    revoked = {k["registerId"]: k["revokedAt"] is not None for k in keys}
+    assert revoked == {added["vcrId"]: True, second["vcrId"]: False}
