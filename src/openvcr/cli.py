@@ -64,7 +64,7 @@ def _init(settings: Settings, production: Any = None, *, demo: bool = True) -> A
 
     db = _open(settings)
     try:
-        src = SrcService(db, build_gateway(settings), settings)
+        src = SrcService(db, build_gateway(settings, db), settings)
         return initialize(db, settings, src, production=production, demo=demo)
     finally:
         db.dispose()
@@ -484,6 +484,9 @@ from openvcr.registers.cli import export_command, registers_app, verify_command 
 app.command("export")(export_command)
 app.command("verify")(verify_command)
 app.add_typer(registers_app, name="registers")
+from openvcr.operators.cli import operator_app  # noqa: E402
+
+app.add_typer(operator_app, name="operator")  # the operator API's tokens
 from openvcr.outbox.cli import outbox_app  # noqa: E402
 from openvcr.vsdc.cli import sandbox_atax_command, vsdc_app  # noqa: E402
 

@@ -50,6 +50,7 @@ class Register:
     taxpayer_name: str | None
     late_fiscalization: bool = False
     limits: Limits = field(default_factory=Limits)
+    disabled_at: int | None = None
 
 
 @dataclass(frozen=True)

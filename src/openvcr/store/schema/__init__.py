@@ -4,7 +4,30 @@ Every fiscal table carries ``register_id`` (or ``entity_id``) in its key so that
 distributed by register without cross-shard transactions.
 """
 
-from openvcr.store.schema import authority, documents, foundation, journal, outbox, sales, vsdc, webhooks
+from openvcr.store.schema import (
+    authority,
+    documents,
+    foundation,
+    identity,
+    journal,
+    operators,
+    outbox,
+    sales,
+    vsdc,
+    webhooks,
+)
 from openvcr.store.schema.base import metadata
 
-__all__ = ["authority", "documents", "foundation", "journal", "metadata", "outbox", "sales", "vsdc", "webhooks"]
+__all__ = [
+    "authority",
+    "documents",
+    "foundation",
+    "identity",
+    "journal",
+    "metadata",
+    "operators",
+    "outbox",
+    "sales",
+    "vsdc",
+    "webhooks",
+]

@@ -62,6 +62,8 @@ registers = Table(
     Column("signing_key_enc", LargeBinary, nullable=True),
     Column("public_key_pem", Text, nullable=True),
     Column("created_at", BigInteger, nullable=False),
+    # Set by ``openvcr registers disable``: its keys are revoked and nothing more is sent to SRC for it.
+    Column("disabled_at", BigInteger, nullable=True),
 )
 
 api_keys = Table(
