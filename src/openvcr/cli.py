@@ -497,6 +497,9 @@ app.add_typer(src_app, name="src", no_args_is_help=True)
 from openvcr.sales.rates_cli import rates_app  # noqa: E402
 
 app.add_typer(rates_app, name="rates")
+from openvcr.reports.cli import reports_app  # noqa: E402
+
+app.add_typer(reports_app, name="reports")
 
 
 def main() -> None:

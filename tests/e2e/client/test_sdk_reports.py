@@ -161,3 +161,19 @@ def test_verify_recomputes_every_report_in_the_database_and_in_an_export(
     assert {"x_report", "z_report"} <= {line["entry"]["type"] for line in lines if line["kind"] == "entry"}
     done = run_cli(["verify", str(export)], env)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_command_line_takes_and_lists_reports(connect: Connect, database: tuple[str, dict[str, str], Path]) -> None:
+    vcr, _ = connect()
+    url, env, _ = database
+    sell(vcr, "25")
+    done = run_cli(["reports", "z", "--register", "1", "--database", url, "--idempotency-key", unique("cli")], env)
+    assert done.returncode == 0, done.stderr
+    z = json.loads(done.stdout)
+    assert z["type"] == "z" and z["totals"]["documents"]["sale"]["count"] >= 1
+    assert vcr.get_report(z["id"]).totals.documents.sale.count == z["totals"]["documents"]["sale"]["count"]
+    again = run_cli(["reports", "z", "--register", "1", "--database", url], env)
+    assert again.returncode == 1 and "shift is empty" in again.stderr
+    listed = run_cli(["reports", "list", "--register", "1", "--database", url, "--json"], env)
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)[0]["id"] == z["id"]

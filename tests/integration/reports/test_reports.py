@@ -349,3 +349,10 @@ def test_the_printable_report_as_pdf_and_html(api: Api, language: str) -> None:
     assert f"{title} № {z['id']}" in html.text
     assert 'data-report-type="z"' in html.text
     assert "20\u202f000.00" in html.text  # the sales' total, written as on the receipt
+
+
+def test_a_report_has_no_public_receipt_page(api: Api) -> None:
+    sell(api)
+    z = ok(report(api, "z"))
+    assert api.client.get(f"/r/{z['urlId']}").status_code == 404
+    assert api.client.get(f"/r/{z['urlId']}.pdf").status_code == 404
