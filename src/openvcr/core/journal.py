@@ -65,7 +65,7 @@ from openvcr.core.errors import (
     SignatureInvalidError,
 )
 from openvcr.core.money import CENT, MoneyError, money
-from openvcr.core.shift import ShiftChecker
+from openvcr.core.shift import REPORT_TYPES, ShiftChecker
 from openvcr.core.signing import PublicKey, first_invalid_signature
 
 FORMAT_VERSION = 1
@@ -543,6 +543,9 @@ class JournalVerifier:
 
     Signatures are checked ``batch_size`` at a time by ``executor`` (``None``: in the caller's thread), at
     most ``in_flight`` batches pending; the verdict does not depend on these either.
+
+    ``shifts=False`` (for a journal whose last counters count no X or Z report, so that no entry needs its
+    shift added up) skips the shift totals; a report entry met anyway is then a ``ShiftTotalsError``.
     """
 
     def __init__(
@@ -554,6 +557,7 @@ class JournalVerifier:
         batch_size: int = 256,
         in_flight: int = 4,
         fast: bool = True,
+        shifts: bool = True,
     ) -> None:
         self.register_id = register_id
         self.key = public_key
@@ -565,7 +569,7 @@ class JournalVerifier:
         self._raw_counters: Mapping[str, Any] = self._counters.to_json()
         self._signatures = _SignatureBatches(public_key, executor, batch_size, in_flight)
         self._failure: JournalError | None = None
-        self._shifts = ShiftChecker()
+        self._shifts = ShiftChecker() if shifts else None
 
     def _fail(self, error: JournalError) -> JournalError:
         # A signature failure of an earlier entry wins over this entry's failure.
@@ -649,7 +653,12 @@ class JournalVerifier:
         failed = self._signatures.add(number, digest, entry.signature)
         if failed is not None:
             raise self._fail(self._signature_error(failed))
-        problem = self._shifts.feed(content["type"], number, content["time"], content["body"])
+        if self._shifts is not None:
+            problem = self._shifts.feed(content["type"], number, content["time"], content["body"])
+        elif content["type"] in REPORT_TYPES:
+            problem = f"entry #{number}: a {content['type']} in a journal whose head counts no report"
+        else:
+            problem = None
         if problem is not None:
             raise self._fail(ShiftTotalsError(problem, register_id=register_id, number=number))
         self.count = number

@@ -50,10 +50,11 @@ class _NotAnAmount(Exception):
     pass
 
 
-def _amount(body: Mapping[str, Any], name: str) -> Decimal:
-    value = body.get(name, "0")
-    if value is None:
-        return _ZERO
+def _amount(body: Mapping[str, Any], name: str) -> Decimal | None:
+    """The amount ``body[name]`` (None when absent, null or zero: nothing to add)."""
+    value = body.get(name)
+    if value is None or value == "0.00":
+        return None
     if type(value) is not str and type(value) is not int:
         raise _NotAnAmount(name)
     try:
@@ -120,10 +121,14 @@ class ShiftTally:
             self._other[doc_type] = self._other.get(doc_type, 0) + 1
             return
         self._counts[doc_type] += 1
-        self._sums[doc_type] += _amount(body, "total" if doc_type.startswith("sale") else "amount")
+        total = _amount(body, "total" if doc_type.startswith("sale") else "amount")
+        if total is not None:
+            self._sums[doc_type] += total
         tenders = self._tenders[doc_type]
         for name in tenders:
-            tenders[name] += _amount(body, name)
+            value = _amount(body, name)
+            if value is not None:
+                tenders[name] += value
         if doc_type in ("sale", "sale_refund"):
             self._lines(doc_type, number, body)
 
@@ -138,8 +143,12 @@ class ShiftTally:
                 continue
             regime = self._regime(item.get("taxRegime"))
             offset = 2 if refund else 0
-            regime[offset] += _amount(item, "amount" if refund else "total")
-            regime[offset + 1] += _amount(item, "vat")
+            amount = _amount(item, "amount" if refund else "total")
+            if amount is not None:
+                regime[offset] += amount
+            vat = _amount(item, "vat")
+            if vat is not None:
+                regime[offset + 1] += vat
 
     def totals(self) -> dict[str, Any]:
         """The shift's totals as plain JSON (see the module rules)."""

@@ -170,3 +170,17 @@ def test_a_malformed_amount_fails_the_report_of_its_shift_only() -> None:
     expected = ShiftTally()
     expected.add("sale", 4, 4, clean)
     assert checker.feed("z_report", 5, 5, report_body(2, "z", 2, expected)) is None
+
+
+def test_without_shift_totals_a_report_entry_is_refused_and_other_entries_pass() -> None:
+    body = sale("100")
+    plain = _journal([("sale", body), ("sale", body)])
+    verifier = JournalVerifier(1, KEY, shifts=False)
+    for entry in plain:
+        verifier.feed(entry)
+    assert verifier.finish().entries == 2
+    with_report = _journal([("sale", body), ("z_report", report_body(1, "z", 1, _shift(body)))])
+    verifier = JournalVerifier(1, KEY, shifts=False)
+    verifier.feed(with_report[0])
+    with pytest.raises(ShiftTotalsError, match="counts no report"):
+        verifier.feed(with_report[1])
