@@ -356,3 +356,15 @@ def test_a_report_has_no_public_receipt_page(api: Api) -> None:
     z = ok(report(api, "z"))
     assert api.client.get(f"/r/{z['urlId']}").status_code == 404
     assert api.client.get(f"/r/{z['urlId']}.pdf").status_code == 404
+
+
+def test_the_console_embeds_the_report_as_a_fragment(api: Api) -> None:
+    from openvcr.reports.printable import render_report_html
+    from openvcr.reports.service import ReportsService
+
+    sell(api, "4000")
+    x = ok(report(api, "x"))
+    found, register = ReportsService(api.db, api.settings).printable(api.init.register_id, x["id"])
+    fragment = render_report_html(found, register, "en", fragment=True)
+    assert fragment.lstrip().startswith('<article class="shift-report" data-report-type="x"')
+    assert "<html" not in fragment and "X report № " in fragment and "4\u202f000.00" in fragment
