@@ -142,3 +142,24 @@ def test_lists_need_their_read_scopes(api: Api) -> None:
     assert listing(api, "/sales/refunds", headers=headers).status_code == 200
     assert listing(api, "/prepayments/refunds", headers=headers).status_code == 403
     assert api.client.get("/api/v1/sales").status_code == 401
+
+
+def test_a_document_not_fiscalized_is_listed_in_its_state_and_stays_out_of_the_shift(api: Api) -> None:
+    from tests.integration.documents.helpers import crash_during_send, crashing_post, engine_of
+    from tests.integration.prepayments.helpers import sale_body
+
+    done = sell(api, "1000")
+    with crash_during_send(api, after_src_registered=False):
+        crashing_post(api, "/sales", sale_body("2500"))
+    items = ok(listing(api, "/sales"))["items"]
+    assert [(i["state"], i["receiptUrl"] is None, i["receiptId"]) for i in items] == [
+        ("sent", True, None),
+        ("completed", False, done["srcReceiptId"]),
+    ]
+    assert [i["id"] for i in ok(listing(api, "/sales", state="sent"))["items"]] == [items[0]["id"]]
+    assert [i["id"] for i in ok(listing(api, "/sales", state="completed"))["items"]] == [done["saleId"]]
+    x = ok(api.client.post("/api/v1/reports/x", headers=api.headers))
+    assert x["totals"]["documents"]["sale"] == {"count": 1, "total": 1000}  # only what the journal holds
+    engine_of(api).recover(min_age_ms=0)  # SRC registered nothing: dropped
+    assert [i["state"] for i in ok(listing(api, "/sales"))["items"]] == ["dropped", "completed"]
+    assert [i["id"] for i in ok(listing(api, "/sales", state="dropped"))["items"]] == [items[0]["id"]]
