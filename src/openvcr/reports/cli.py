@@ -17,7 +17,7 @@ from openvcr.config import get_settings
 from openvcr.core.errors import OpenVCRError
 from openvcr.documents.models import RequestKey
 from openvcr.reports.models import MAX_LIMIT, Period, ReportType
-from openvcr.reports.schemas import ReportOut
+from openvcr.reports.schemas import ReportCreate, ReportOut
 from openvcr.reports.service import ReportsService
 
 reports_app = typer.Typer(help="X and Z shift reports of a register.", no_args_is_help=True)
@@ -32,7 +32,8 @@ def _take(kind: ReportType, register: int, database: str | None, key: str | None
     settings = get_settings()
     db = existing_database(database or settings.database_url)
     try:
-        request = RequestKey.of(f"POST /reports/{kind}", register, key, {})
+        body = ReportCreate().model_dump(mode="json", by_alias=True)  # as the API hashes a body without cashier
+        request = RequestKey.of(f"POST /reports/{kind}", register, key, body)
         outcome = ReportsService(db, settings).take(register, kind, request, None)
     except OpenVCRError as exc:
         err_console.print(f"[red]error:[/red] {exc.message}", highlight=False)

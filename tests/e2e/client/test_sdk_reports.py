@@ -167,10 +167,12 @@ def test_the_command_line_takes_and_lists_reports(connect: Connect, database: tu
     vcr, _ = connect()
     url, env, _ = database
     sell(vcr, "25")
-    done = run_cli(["reports", "z", "--register", "1", "--database", url, "--idempotency-key", unique("cli")], env)
+    key = unique("cli")
+    done = run_cli(["reports", "z", "--register", "1", "--database", url, "--idempotency-key", key], env)
     assert done.returncode == 0, done.stderr
     z = json.loads(done.stdout)
     assert z["type"] == "z" and z["totals"]["documents"]["sale"]["count"] >= 1
+    assert vcr.take_z_report(idempotency_key=key).id == z["id"]  # one key, whether CLI or API
     assert vcr.get_report(z["id"]).totals.documents.sale.count == z["totals"]["documents"]["sale"]["count"]
     again = run_cli(["reports", "z", "--register", "1", "--database", url], env)
     assert again.returncode == 1 and "shift is empty" in again.stderr
