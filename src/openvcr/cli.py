@@ -504,6 +504,10 @@ from openvcr.webhooks.cli import webhooks_app  # noqa: E402
 
 app.add_typer(webhooks_app, name="webhooks")
 
+from openvcr.reports.cli import reports_app  # noqa: E402
+
+app.add_typer(reports_app, name="reports")
+
 
 def main() -> None:
     """Run the command line; domain errors are printed as one line, exit code 1."""

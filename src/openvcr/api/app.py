@@ -55,6 +55,8 @@ def _routers() -> list[APIRouter]:
     from openvcr.receipts.api import router as receipts_router
     from openvcr.receipts.api_pdf import router as receipt_pdf_router
     from openvcr.registers.api import router as registers_router
+    from openvcr.reports.api import router as reports_router
+    from openvcr.reports.api_lists import router as lists_router
     from openvcr.sales.api import router as sales_router
     from openvcr.sales.api_rates import router as rates_router
     from openvcr.vsdc.api import router as vsdc_router
@@ -63,9 +65,11 @@ def _routers() -> list[APIRouter]:
     return [
         registers_router,
         catalog_router,
+        lists_router,  # before sales and prepayments: /sales/{id} would take "refunds" as an id
         sales_router,
         rates_router,
         prepayments_router,
+        reports_router,
         receipt_pdf_router,  # before the page: /r/{url_id} would take "abc.pdf" as an id
         receipts_router,
         vsdc_router,
