@@ -7,6 +7,9 @@ Rules:
 - A certificate is ``expiring`` from ``WARN_DAYS`` days before it ends, ``expired`` from its ``notAfter``.
 - An expiring or expired certificate is logged (warning, error once expired) at most once a day per register
   and process, with its register, CRN, date and days left.
+- Each register's integrators are told too: a ``certificate.expiring`` webhook event when its certificate
+  enters each of the stages ``EVENT_STAGES`` (30, 7 and 1 days left, then expired), once per certificate and
+  stage whatever the number of processes (the event's id is derived from them, see ``webhooks.service.emit``).
 - Registers without a certificate of their own (the global ``OPENVCR_SRC_CERT``) are not watched here.
 """
 
@@ -20,8 +23,11 @@ from dataclasses import dataclass
 from openvcr.authority import repository as repo
 from openvcr.authority.identity import MS_PER_DAY, days_left, iso_date
 from openvcr.store.db import Database, now_ms
+from openvcr.webhooks import service as webhooks
+from openvcr.webhooks.models import CERTIFICATE_EXPIRING
 
 WARN_DAYS = 30
+EVENT_STAGES = (30, 7, 1, 0)  # days left at which a stage begins; 0: expired
 log = logging.getLogger("openvcr.certificates")
 
 
@@ -48,6 +54,23 @@ class CertificateState:
             "import a renewed one"
         )
 
+    @property
+    def stage(self) -> int | None:
+        """The last of ``EVENT_STAGES`` reached (0 once expired), None while more than ``WARN_DAYS`` are left."""
+        if self.days_left < 0:
+            return 0
+        reached = [stage for stage in EVENT_STAGES if stage > 0 and self.days_left < stage]
+        return min(reached) if reached else None
+
+    def event_data(self) -> dict[str, object]:
+        return {
+            "crn": self.crn,
+            "notAfter": iso_date(self.not_after),
+            "daysLeft": self.days_left,
+            "status": self.status,
+            "message": self.reason(),
+        }
+
 
 class CertificateWatch:
     def __init__(self, db: Database, *, clock: Callable[[], int] = now_ms) -> None:
@@ -55,6 +78,7 @@ class CertificateWatch:
         self.clock = clock
         self._states: tuple[CertificateState, ...] = ()
         self._logged: dict[int, int] = {}  # register → the day (since the epoch) it was last logged
+        self._told: set[tuple[int, int, int]] = set()  # (register, notAfter, stage) emitted by this process
         self._lock = threading.Lock()
 
     def refresh(self) -> tuple[CertificateState, ...]:
@@ -81,7 +105,25 @@ class CertificateWatch:
                 }
                 level = logging.ERROR if state.status == "expired" else logging.WARNING
                 log.log(level, "certificate %s", state.reason(), extra={"fields": fields})
+        self._tell(states)
         return states
+
+    def _tell(self, states: tuple[CertificateState, ...]) -> None:
+        """Emit ``certificate.expiring`` for every stage newly reached (see the module rules)."""
+        for state in states:
+            stage = state.stage
+            told = (state.register_id, state.not_after, -1 if stage is None else stage)
+            if stage is None or told in self._told:
+                continue
+            with self.db.write() as conn:
+                webhooks.emit(
+                    conn,
+                    state.register_id,
+                    CERTIFICATE_EXPIRING,
+                    state.event_data(),
+                    once_as=f"{state.not_after}:{stage}",
+                )
+            self._told.add(told)
 
     def snapshot(self) -> tuple[CertificateState, ...]:
         return self._states

@@ -57,6 +57,8 @@ from openvcr.reports.models import (
 from openvcr.reports.schemas import ReportOut
 from openvcr.schemas import json_bytes
 from openvcr.store.db import Database, now_ms
+from openvcr.webhooks import service as webhooks
+from openvcr.webhooks.models import REPORT_Z
 
 _MAX_CURSOR = 200
 
@@ -196,8 +198,11 @@ class ReportsService:
         report = repo.report_of_document(conn, document_id)
         assert report is not None
         report = replace(report, journal_number=entry.number, totals=body["totals"])
-        response = json_bytes(ReportOut.of(report).model_dump(by_alias=True))
+        out = ReportOut.of(report).model_dump(by_alias=True)
+        response = json_bytes(out)
         repo.finish_report(conn, report_id, document_id, entry.number, body["totals"], response)
+        if report_type == "z":  # in the Z's own transaction: the event exists exactly when the Z does
+            webhooks.emit(conn, register_id, REPORT_Z, out)
         return Outcome(response, replayed=False)
 
     def get(self, register_id: int, report_id: int) -> ShiftReport:

@@ -19,6 +19,7 @@ register whose event it is, inside their own transaction.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import uuid
 from collections.abc import Mapping
@@ -69,16 +70,24 @@ def event_body(event_id: str, event: str, created_at: int, data: Mapping[str, An
     return json_bytes({"id": event_id, "type": event, "createdAt": iso_time(created_at), "data": dict(data)})
 
 
-def emit(conn: Connection, register_id: int, event: str, data: Mapping[str, Any]) -> list[int]:
+def emit(
+    conn: Connection, register_id: int, event: str, data: Mapping[str, Any], *, once_as: str | None = None
+) -> list[int]:
     """Emit ``event`` of the register in the caller's transaction; return the outbox messages' ids (one per
     active endpoint of the register's entity that takes the event; none when there is none). ``data`` gets the
-    register's id as ``registerId``; its values are JSON-able (Decimals are written as JSON numbers)."""
+    register's id as ``registerId``; its values are JSON-able (Decimals are written as JSON numbers).
+
+    ``once_as`` names the occurrence for producers that may tell the same thing more than once (several
+    processes, every maintenance pass): the event id is derived from it, so emitting it again adds nothing."""
     if event not in EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
     endpoint_ids = repo.subscribed(conn, register_id, event)
     if not endpoint_ids:
         return []
-    event_id = "evt_" + uuid.uuid4().hex
+    if once_as is None:
+        event_id = "evt_" + uuid.uuid4().hex
+    else:
+        event_id = "evt_" + hashlib.sha256(f"{register_id}:{event}:{once_as}".encode()).hexdigest()[:32]
     created = now_ms()
     body = event_body(event_id, event, created, {**data, "registerId": register_id}).decode("utf-8")
     return [

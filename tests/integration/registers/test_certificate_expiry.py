@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from openvcr.api.app import create_app, watch_certificates
 from openvcr.api.context import AppContext
@@ -23,6 +24,9 @@ from openvcr.authority.service import SrcService
 from openvcr.config import Settings
 from openvcr.registers import onboarding
 from openvcr.store.db import Database, now_ms
+from openvcr.store.schema.foundation import registers
+from openvcr.webhooks import service as webhooks
+from tests.integration.webhooks.helpers import webhook_messages
 
 SALE = {
     "cashier": {"id": 1},
@@ -124,3 +128,28 @@ def test_an_expired_certificate_refuses_the_sale_with_a_409_naming_the_expiry(
     assert "expired on" in served.client.get("/healthz").json()["reasons"][0]
     metrics = served.client.get("/metrics").text
     assert f'openvcr_certificate_days_left{{register="{served.added.register_id}"}} -11.0' in metrics  # rounded down
+
+
+def test_integrators_are_told_once_per_stage_whatever_the_number_of_processes(served: Served) -> None:
+    db = served.ctx.db
+    with db.read() as conn:
+        entity_id = conn.execute(
+            select(registers.c.entity_id).where(registers.c.id == served.added.register_id)
+        ).scalar_one()
+    master_key = served.settings.master_key.get_secret_value()
+    webhooks.create_endpoint(db, entity_id, "https://example.am/hook", ("certificate.expiring",), master_key)
+    before = len(webhook_messages(db))  # the app's start-up pass ran before the endpoint existed
+
+    def told_after(days: int) -> list[dict[str, object]]:
+        for _process in range(2):  # two processes, each with its own watch, each refreshing twice
+            watch = CertificateWatch(db, clock=lambda: now_ms() + days * MS_PER_DAY)
+            watch.refresh()
+            watch.refresh()
+        return [m["event"]["data"] for m in webhook_messages(db)[before:]]
+
+    assert [d["daysLeft"] for d in told_after(0)] == [19]  # within 30 days: the first stage, once
+    assert [d["daysLeft"] for d in told_after(5)] == [19]  # still the same stage: nothing new
+    assert [d["daysLeft"] for d in told_after(13)] == [19, 6]  # under 7 days left
+    told = told_after(25)  # expired: the last stage
+    assert [(d["daysLeft"], d["status"]) for d in told] == [(19, "expiring"), (6, "expiring"), (-6, "expired")]
+    assert all(d["crn"] == served.added.crn and d["registerId"] == served.added.register_id for d in told)

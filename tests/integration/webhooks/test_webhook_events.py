@@ -162,3 +162,17 @@ def test_a_prepayment_with_a_receipt_wish_emits_prepayment_completed(api: Api) -
     assert response.status_code == 200, response.text
     [message] = webhook_messages(api.db)
     assert message["event"]["data"]["prepaymentId"] == response.json()["prepaymentId"]
+
+
+def test_a_z_report_emits_report_z_once_and_an_x_report_nothing(api: Api) -> None:
+    add_webhook(api, ["report.z", "sale.completed"])
+    assert post(api, "/sales", sale_body()).status_code == 200
+    assert post(api, "/reports/x", {}).status_code == 200
+    assert events_of(api.db) == ["sale.completed"]
+    z = post(api, "/reports/z", {}, **{"Idempotency-Key": "z-1"})
+    assert z.status_code == 200, z.text
+    assert post(api, "/reports/z", {}, **{"Idempotency-Key": "z-1"}).status_code == 200  # a replay: no new event
+    assert post(api, "/reports/z", {}).status_code == 409  # an empty shift: no Z, no event
+    assert events_of(api.db) == ["sale.completed", "report.z"]
+    data = webhook_messages(api.db)[1]["event"]["data"]
+    assert data == {**z.json(), "registerId": api.init.register_id}
