@@ -105,6 +105,18 @@ class Settings(BaseSettings):
     mail_retry_max_seconds: float = Field(default=900.0, gt=0)  # … at most this
     # --- end receipt e-mail ---
 
+    # --- Receipt SMS (openvcr.receipts.sms_delivery) ---
+    # smpp://system_id:password@host:2775?source=OpenVCR (SMPP 3.4, plain TCP) or smpps://… (TLS).
+    # None: receipt SMS are held (see docs/sms.md).
+    smpp_url: SecretStr | None = None
+    smpp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)  # connect, bind and each response
+    smpp_enquire_link_seconds: float = Field(default=30.0, gt=0, le=3600)  # keep-alive when idle
+    smpp_ca_file: Path | None = None  # a CA to trust for smpps:// (default: the system's)
+    sms_per_second: float = Field(default=10.0, gt=0, le=10_000)  # the provider's throttling window
+    sms_retry_base_seconds: float = Field(default=5.0, gt=0)  # backoff base × 2^(attempt−1) …
+    sms_retry_max_seconds: float = Field(default=900.0, gt=0)  # … at most this
+    # --- end receipt SMS ---
+
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
         if self.environment == "production" and self.master_key.get_secret_value() == DEV_MASTER_KEY:
@@ -126,6 +138,19 @@ class Settings(BaseSettings):
             url.port  # noqa: B018 - parses the port
         except ValueError as exc:
             raise ValueError(f"OPENVCR_SMTP_URL has an invalid port: {exc}") from exc
+        return self
+
+    @model_validator(mode="after")
+    def _sms_settings(self) -> Settings:
+        if self.smpp_url is None:
+            return self
+        url = urlsplit(self.smpp_url.get_secret_value())
+        if url.scheme not in ("smpp", "smpps") or not url.hostname or not url.username:
+            raise ValueError("OPENVCR_SMPP_URL must look like smpp://system_id:password@host:2775?source=OpenVCR")
+        try:
+            url.port  # noqa: B018 - parses the port
+        except ValueError as exc:
+            raise ValueError(f"OPENVCR_SMPP_URL has an invalid port: {exc}") from exc
         return self
 
     def production_problems(self, *, vsdc: bool) -> list[str]:

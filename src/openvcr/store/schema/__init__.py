@@ -4,7 +4,7 @@ Every fiscal table carries ``register_id`` (or ``entity_id``) in its key so that
 distributed by register without cross-shard transactions.
 """
 
-from openvcr.store.schema import authority, documents, foundation, journal, outbox, sales, vsdc
+from openvcr.store.schema import authority, confirmations, documents, foundation, journal, outbox, sales, vsdc
 from openvcr.store.schema.base import metadata
 
-__all__ = ["authority", "documents", "foundation", "journal", "metadata", "outbox", "sales", "vsdc"]
+__all__ = ["authority", "confirmations", "documents", "foundation", "journal", "metadata", "outbox", "sales", "vsdc"]
