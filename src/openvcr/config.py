@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     sms_per_second: float = Field(default=10.0, gt=0, le=10_000)  # the provider's throttling window
     sms_retry_base_seconds: float = Field(default=5.0, gt=0)  # backoff base × 2^(attempt−1) …
     sms_retry_max_seconds: float = Field(default=900.0, gt=0)  # … at most this
+    # Instead of SMPP, a provider's HTTP API (openvcr.receipts.sms_http): one POST per SMS to this address.
+    sms_http_url: SecretStr | None = None
+    sms_http_token: SecretStr | None = None  # sent as Authorization: Bearer …
+    sms_http_fields: str = "to=to,text=text,from=from,reference=reference"  # ours=theirs; left out: not sent
+    sms_http_form: bool = False  # a form (application/x-www-form-urlencoded) instead of JSON
+    sms_http_sender: str = "OpenVCR"  # the "from" field
     # --- end receipt SMS ---
 
     @model_validator(mode="after")
@@ -142,6 +148,15 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _sms_settings(self) -> Settings:
+        if self.sms_http_url is not None:
+            if self.smpp_url is not None:
+                raise ValueError("set one of OPENVCR_SMPP_URL or OPENVCR_SMS_HTTP_URL, not both")
+            http = urlsplit(self.sms_http_url.get_secret_value())
+            if http.scheme not in ("http", "https") or not http.hostname:
+                raise ValueError("OPENVCR_SMS_HTTP_URL must be an http(s):// address")
+            names = {item.partition("=")[0].strip() for item in self.sms_http_fields.split(",") if item.strip()}
+            if not names <= {"to", "text", "from", "reference"} or not {"to", "text"} <= names:
+                raise ValueError("OPENVCR_SMS_HTTP_FIELDS names to, text (required), from and reference: to=msisdn,…")
         if self.smpp_url is None:
             return self
         url = urlsplit(self.smpp_url.get_secret_value())

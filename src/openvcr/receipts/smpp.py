@@ -9,6 +9,8 @@ Rules:
 - One session per process, bound on demand and again after it broke; when idle, an ``enquire_link`` every
   ``OPENVCR_SMPP_ENQUIRE_LINK_SECONDS``; at most ``OPENVCR_SMS_PER_SECOND`` ``submit_sm`` per second.
   Every connect, bind and response waits at most ``OPENVCR_SMPP_TIMEOUT_SECONDS``.
+- Phone numbers appear masked in what this module logs and raises; the library's PDU dumps (DEBUG) are
+  switched off.
 - Each part is one ``submit_sm`` with ``registered_delivery`` 1 (a receipt on success and failure), the
   destination as an international number (TON 1, NPI 1, without ``+``).
 - The adapter raises only ``DeliveryRetryable`` or ``DeliveryRejected``:
@@ -46,6 +48,9 @@ from openvcr.receipts.sms import SmsParts
 from openvcr.receipts.smtp import MessageInDoubt
 
 log = logging.getLogger("openvcr.receipts.sms")
+WIRE_LOGGER: Final = "openvcr.receipts.smpp.wire"
+# smpplib logs every PDU in hex at DEBUG: phone numbers and texts in clear. Never below WARNING.
+logging.getLogger(WIRE_LOGGER).setLevel(logging.WARNING)
 
 DEFAULT_PORT: Final = 2775
 TEMPORARY: Final = frozenset(
@@ -187,7 +192,7 @@ class SmppSession:
             timeout=server.timeout,
             ssl_context=server.tls_context() if server.tls else None,
             allow_unknown_opt_params=True,
-            logger_name="openvcr.receipts.smpp.wire",
+            logger_name=WIRE_LOGGER,
         )
         try:
             client.connect()

@@ -7,7 +7,9 @@ Rules:
   document (key ``receipt-sms:<urlId>``, a V-SDC invoice ``receipt-sms:vsdc:<mcr>:<ino>``). Its text
   (``sms.compose``) is in the document's language: business, kind, total, fiscal number, the link (the V-SDC
   invoice's ``verificationUrl``).
-- Without ``OPENVCR_SMPP_URL`` no worker takes these messages: they stay pending, shown as *held* by
+- Through SMPP (``OPENVCR_SMPP_URL``, ``smpp``) or a provider's HTTP API (``OPENVCR_SMS_HTTP_URL``,
+  ``sms_http``: the whole text in one POST, delivered on a 2xx, no delivery receipts).
+- Without either no worker takes these messages: they stay pending, shown as *held* by
   ``openvcr outbox status``/``list``, and go out once SMPP is configured and the service restarted.
 - Every ``openvcr serve`` worker process runs one SMS worker with one SMPP session (``smpp``); the outbox's
   lease keeps two processes from sending the same message.
@@ -36,6 +38,7 @@ from openvcr.receipts import sms
 from openvcr.receipts.content import page_url
 from openvcr.receipts.service import find_document
 from openvcr.receipts.smpp import DeliveryReceipt, SmppServer, SmppSession
+from openvcr.receipts.sms_http import HttpSmsGateway, parse_fields
 from openvcr.receipts.smtp import MessageInDoubt
 from openvcr.store.db import Database, now_ms
 
@@ -43,7 +46,7 @@ log = logging.getLogger("openvcr.receipts.sms")
 
 RECEIPT_SMS: Final = "receipt_sms"
 SMS_LEASE_SECONDS: Final = 120.0
-HELD_REASON: Final = "OPENVCR_SMPP_URL is not set"
+HELD_REASON: Final = "OPENVCR_SMPP_URL (or OPENVCR_SMS_HTTP_URL) is not set"
 ENABLE_HINT: Final = "set OPENVCR_SMPP_URL=smpp://system_id:password@host:2775?source=YourShop (or smpps://… for TLS)"
 
 
@@ -56,14 +59,33 @@ def smpp_server(settings: Settings) -> SmppServer | None:
     )
 
 
+def http_gateway(settings: Settings) -> HttpSmsGateway | None:
+    """The provider's HTTP API of the settings, or None."""
+    if settings.sms_http_url is None:
+        return None
+    return HttpSmsGateway(
+        settings.sms_http_url.get_secret_value(),
+        token=settings.sms_http_token.get_secret_value() if settings.sms_http_token else None,
+        form=settings.sms_http_form,
+        fields=parse_fields(settings.sms_http_fields),
+        sender=settings.sms_http_sender,
+        timeout=settings.smpp_timeout_seconds,
+    )
+
+
 def held_kinds(settings: Settings) -> dict[str, str]:
     """Kinds whose messages wait for configuration (kind → why), for ``openvcr outbox``."""
-    return {} if settings.smpp_url is not None else {RECEIPT_SMS: f"{HELD_REASON}: {ENABLE_HINT}"}
+    if settings.smpp_url is not None or settings.sms_http_url is not None:
+        return {}
+    return {RECEIPT_SMS: f"{HELD_REASON}: {ENABLE_HINT}"}
 
 
 def banner(settings: Settings) -> str:
     """One line for ``openvcr serve``: where receipt SMS go, or how to enable them."""
     server = smpp_server(settings)
+    gateway = http_gateway(settings)
+    if gateway is not None:
+        return f"SMS:  receipt SMS go to the HTTP gateway {gateway.describe()}"
     if server is None:
         return f"SMS:  receipt SMS are held (not sent); to deliver them, {ENABLE_HINT}"
     return f"SMS:  receipt SMS go through {server.describe()}, at most {settings.sms_per_second:g} per second"
@@ -80,10 +102,14 @@ def vsdc_sms_key(mcr: str, ino: str) -> str:
 class ReceiptTexter:
     """The ``receipt_sms`` deliverer."""
 
-    def __init__(self, settings: Settings, db: Database, session: SmppSession) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, session: SmppSession | None, http: HttpSmsGateway | None = None
+    ) -> None:
+        assert (session is None) != (http is None)
         self.settings = settings
         self.db = db
         self.session = session
+        self.http = http
 
     def facts(self, message: OutboxMessage, language: str) -> sms.SmsFacts:
         """What the SMS says: from the completed document (``urlId``) or from the payload (a V-SDC invoice)."""
@@ -128,6 +154,10 @@ class ReceiptTexter:
             raise DeliveryRejected(f"invalid number {mask(phone)}: not E.164")
         language = sms.language_or_default(str(message.payload.get("language") or ""))
         text = sms.compose(self.facts(message, language))
+        if self.http is not None:
+            self._post(message, phone, text)
+            return None
+        assert self.session is not None
         parts = sms.encode(text, message.id % 256)
         with self.db.read() as conn:
             earlier = outbox.handed_over_before(conn, message)
@@ -149,6 +179,18 @@ class ReceiptTexter:
         log.info("receipt SMS %s submitted to %s in %d part(s)", message.key, mask(phone), len(parts.parts))
         return AWAITING_CONFIRMATION if self.session.server.receipts else None
 
+    def _post(self, message: OutboxMessage, phone: str, text: str) -> None:
+        assert self.http is not None
+        with self.db.read() as conn:
+            earlier = outbox.handed_over_before(conn, message)
+        if earlier is not None:
+            raise MessageInDoubt(
+                f"in doubt: attempt {earlier} stopped after sending the SMS to the gateway; "
+                "it may have been delivered and is not sent again"
+            )
+        self.http.send(phone, text, message.key, lambda: self._handover(message))
+        log.info("receipt SMS %s posted to the gateway for %s", message.key, mask(phone))
+
 
 def record_receipt(db: Database, receipt: DeliveryReceipt) -> int | None:
     """Record an SMSC's delivery receipt on its ``receipt_sms`` message; the message's id (None: not ours)."""
@@ -169,16 +211,20 @@ def record_receipt(db: Database, receipt: DeliveryReceipt) -> int | None:
 class SmsWorker:
     """The outbox worker sending receipt SMS, and the SMPP session's receipts read between deliveries."""
 
-    def __init__(self, settings: Settings, db: Database, server: SmppServer) -> None:
-        self.session = SmppSession(
-            server,
-            lambda receipt: record_receipt(db, receipt),
-            per_second=settings.sms_per_second,
-            enquire_link_seconds=settings.smpp_enquire_link_seconds,
-        )
+    def __init__(
+        self, settings: Settings, db: Database, server: SmppServer | None, http: HttpSmsGateway | None = None
+    ) -> None:
+        self.session = None
+        if server is not None:
+            self.session = SmppSession(
+                server,
+                lambda receipt: record_receipt(db, receipt),
+                per_second=settings.sms_per_second,
+                enquire_link_seconds=settings.smpp_enquire_link_seconds,
+            )
         self.outbox = OutboxWorker(
             db,
-            {RECEIPT_SMS: ReceiptTexter(settings, db, self.session)},
+            {RECEIPT_SMS: ReceiptTexter(settings, db, self.session, http)},
             base_delay_seconds=settings.sms_retry_base_seconds,
             max_delay_seconds=settings.sms_retry_max_seconds,
             lease_seconds=SMS_LEASE_SECONDS,
@@ -192,9 +238,13 @@ class SmsWorker:
                     self.outbox.run_once()
                 except Exception:
                     log.exception("SMS worker iteration failed")
-                self.session.poll(idle_seconds)
+                if self.session is not None:
+                    self.session.poll(idle_seconds)
+                else:
+                    stop.wait(idle_seconds)
         finally:
-            self.session.close()
+            if self.session is not None:
+                self.session.close()
 
     def start(self, *, idle_seconds: float = 0.5) -> tuple[threading.Thread, threading.Event]:
         """Run in a daemon thread; set the returned event to stop it."""
@@ -206,6 +256,6 @@ class SmsWorker:
 
 
 def sms_worker(settings: Settings, db: Database) -> SmsWorker | None:
-    """The SMS worker, or None when SMPP is not configured (messages are held)."""
-    server = smpp_server(settings)
-    return None if server is None else SmsWorker(settings, db, server)
+    """The SMS worker, or None when neither SMPP nor an HTTP gateway is configured (messages are held)."""
+    server, http = smpp_server(settings), http_gateway(settings)
+    return None if server is None and http is None else SmsWorker(settings, db, server, http)

@@ -5,10 +5,14 @@ outage, throttling and a lost answer; a permanent error stops; delivery receipts
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from pydantic import SecretStr
@@ -191,8 +195,9 @@ def submitted_text(smsc: FakeSmsc) -> str:
 
 
 def test_a_sale_receipt_goes_out_as_ucs2_armenian_parts_once_and_a_receipt_marks_it_delivered(
-    api: Api, port: int, worker: SmsWorker
+    api: Api, port: int, worker: SmsWorker, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     sms_on(api)
     created = sell(api)
     key = f"receipt-sms:{created['urlId']}"
@@ -224,6 +229,9 @@ def test_a_sale_receipt_goes_out_as_ucs2_armenian_parts_once_and_a_receipt_marks
         poll_until(worker, lambda: message_row(api, key).status == "delivered")
         assert [status for _id, status in smsc.receipt_acks] == [0] * len(parts)
     assert len(smsc.submitted) == len(parts)
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert "+374******56" in logged and PHONE not in logged and "37491123456" not in logged
+    assert b"37491123456".hex() not in logged  # nor in a PDU dump
 
 
 def test_an_undelivered_receipt_fails_the_message_with_the_smscs_state(api: Api, port: int, worker: SmsWorker) -> None:
@@ -327,3 +335,129 @@ def test_a_receipt_for_an_unknown_id_changes_nothing(api: Api) -> None:
     with api.db.write() as conn:
         assert outbox.confirm(conn, [RECEIPT_SMS], "nope", delivered=True, detail=None, now=1) is None
         assert conn.execute(select(func.count()).select_from(outbox_confirmations)).scalar_one() == 0
+
+
+# ---- the HTTP gateway (providers without SMPP) ------------------------------------------------------------------
+
+
+class Gateway:
+    """A provider's HTTP API on loopback: records each POST, answers the scripted statuses (then 200)."""
+
+    def __init__(self, port: int) -> None:
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.statuses: list[int] = []
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                gateway.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                status = gateway.statuses.pop(0) if gateway.statuses else 200
+                answer = b'{"error":"bad number +37491123456"}' if status == 400 else b'{"id":"x1"}'
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def http_worker(api: Api, port: int, **extra: Any) -> SmsWorker:
+    settings = api.settings.model_copy(
+        update={
+            "sms_http_url": SecretStr(f"http://127.0.0.1:{port}/send?key=k3y"),
+            "sms_http_token": SecretStr("t0ken"),
+            "smpp_timeout_seconds": 2.0,
+            "public_url": PUBLIC,
+            **extra,
+        }
+    )
+    assert held_kinds(settings) == {} and "http://127.0.0.1" in banner(settings) and "k3y" not in banner(settings)
+    built = sms_worker(settings, api.db)
+    assert built is not None and built.session is None
+    return built
+
+
+def test_the_http_gateway_gets_one_json_post_with_number_text_and_key(api: Api, port: int) -> None:
+    sms_on(api)
+    created = sell(api)
+    key = f"receipt-sms:{created['urlId']}"
+    worker = http_worker(api, port)
+    gateway = Gateway(port)
+    try:
+        assert worker.outbox.run_once() == 1
+        assert worker.outbox.run_once(LATER) == 0
+    finally:
+        gateway.close()
+    [(headers, body)] = gateway.requests
+    assert headers["idempotency-key"] == key and headers["authorization"] == "Bearer t0ken"
+    sent = json.loads(body)
+    assert sent == {
+        "to": PHONE,
+        "text": sms.compose(
+            sms.SmsFacts("sale", BUSINESS, Decimal("44000"), created["fiscal"], f"{PUBLIC}/r/{created['urlId']}")
+        ),
+        "from": "OpenVCR",
+        "reference": key,
+    }
+    assert message_row(api, key).status == "delivered" and attempts(api, key) == [(1, "delivered")]
+
+
+def test_the_http_gateway_as_a_form_with_the_providers_field_names(api: Api, port: int) -> None:
+    sms_on(api)
+    created = sell(api)
+    worker = http_worker(api, port, sms_http_form=True, sms_http_fields="to=msisdn,text=message")
+    gateway = Gateway(port)
+    try:
+        assert worker.outbox.run_once() == 1
+    finally:
+        gateway.close()
+    [(headers, body)] = gateway.requests
+    assert headers["content-type"] == "application/x-www-form-urlencoded"
+    form = parse_qs(body.decode())
+    assert set(form) == {"msisdn", "message"} and form["msisdn"] == [PHONE]
+    assert created["fiscal"] in form["message"][0]
+
+
+def test_the_http_gateway_retries_429_and_5xx_and_outages_and_stops_on_400(api: Api, port: int) -> None:
+    sms_on(api)
+    first, second = sell(api), sell(api)
+    worker = http_worker(api, port)
+    assert worker.outbox.run_once() == 2  # the gateway is down: nothing was sent
+    for created in (first, second):
+        row = message_row(api, f"receipt-sms:{created['urlId']}")
+        assert row.status == "pending" and "cannot reach the SMS gateway" in row.last_error
+    gateway = Gateway(port)
+    try:
+        gateway.statuses = [503, 429]
+        assert worker.outbox.run_once(LATER) == 2
+        assert {message_row(api, f"receipt-sms:{c['urlId']}").status for c in (first, second)} == {"pending"}
+        gateway.statuses = [400]
+        assert worker.outbox.run_once(LATER) == 2
+        rows = [message_row(api, f"receipt-sms:{c['urlId']}") for c in (first, second)]
+        assert sorted(row.status for row in rows) == ["delivered", "failed"]
+        [failed] = [row for row in rows if row.status == "failed"]
+        assert "answered 400" in failed.last_error and PHONE not in failed.last_error
+        assert worker.outbox.run_once(LATER) == 0
+    finally:
+        gateway.close()
+    assert len(gateway.requests) == 4
+
+
+def test_smpp_and_an_http_gateway_together_are_refused() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        Settings(smpp_url="smpp://a:b@host:2775", sms_http_url="https://gw.example/send")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="http"):
+        Settings(sms_http_url="ftp://gw.example/send")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="OPENVCR_SMS_HTTP_FIELDS"):
+        Settings(sms_http_url="https://gw.example/send", sms_http_fields="number=msisdn,text=t")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="OPENVCR_SMPP_URL"):
+        Settings(smpp_url="smpp://host:2775")  # type: ignore[arg-type]
