@@ -25,9 +25,11 @@ from openvcr.receipts.sms_delivery import RECEIPT_SMS, SmsWorker, banner, held_k
 from openvcr.registers.repository import set_sms_receipts
 from openvcr.store.db import now_ms
 from openvcr.store.schema.confirmations import outbox_confirmations
+from openvcr.store.schema.documents import documents
 from openvcr.store.schema.outbox import outbox_attempts, outbox_messages
 from tests.e2e.server import free_port
 from tests.fake_smsc import ESME_RINVDSTADR, ESME_RTHROTTLED, FakeSmsc, fake_smsc
+from tests.integration.documents.helpers import engine_of, set_late_fiscalization, states, switchable_src
 from tests.integration.foundation.conftest import Api
 from tests.integration.prepayments.helpers import (
     PHONE,
@@ -130,6 +132,25 @@ def test_a_sale_with_buyer_phone_on_an_sms_register_enqueues_one_receipt_sms(api
     replay = post_sale(api, sale_body("22000", quantity="2", cash="44000"), **{"Idempotency-Key": "k1"})
     assert again.status_code == replay.status_code == 200
     assert len(messages(api)) == 2  # one per document: the replay adds none
+
+
+def test_the_sms_is_written_only_when_the_document_completes(api: Api) -> None:
+    sms_on(api)
+    with switchable_src(api) as src:
+        src.down = True
+        dropped = post_sale(api, sale_body())
+        assert dropped.status_code == 502  # SRC unreachable, late fiscalization off: dropped
+        assert states(api) == ["dropped"] and messages(api) == []
+        set_late_fiscalization(api, True)
+        deferred = post_sale(api, sale_body())
+        assert deferred.status_code == 502 and states(api) == ["dropped", "deferred"]
+        assert messages(api) == []  # kept for later: no receipt yet, no SMS
+        src.down = False
+    assert engine_of(api).recover(min_age_ms=0).completed == 1
+    [row] = messages(api)
+    with api.db.read() as conn:
+        url_id = conn.execute(select(documents.c.url_id).where(documents.c.state == "completed")).scalar_one()
+    assert row.key == f"receipt-sms:{url_id}"
 
 
 def test_sms_off_by_default_and_no_phone_enqueue_nothing(api: Api) -> None:
