@@ -145,7 +145,7 @@ def create_app(
         thread.start()
         mailer = mail_worker(ctx.settings, ctx.db)  # receipt e-mails, in every worker process; None: held
         mail_stop = mailer.start()[1] if mailer is not None else None
-        texter = sms_worker(ctx.settings, ctx.db)  # receipt SMS over SMPP, in every worker process; None: held
+        texter = sms_worker(ctx.settings, ctx.db)  # receipt SMS (SMPP or HTTP), every worker process; None: held
         sms_stop = texter.start()[1] if texter is not None else None
         try:
             yield
