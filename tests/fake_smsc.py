@@ -11,12 +11,14 @@ accepted ``submit_sm`` with ``auto_receipt``), and it records each ``deliver_sm_
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from typing import Any
 
 BIND_RECEIVER = 0x00000001
 BIND_TRANSMITTER = 0x00000002
@@ -118,8 +120,16 @@ class Session:
 class FakeSmsc:
     """See the module docstring."""
 
-    def __init__(self, port: int, *, system_id: str = "openvcr", password: str = "secret") -> None:  # noqa: S107
+    def __init__(
+        self,
+        port: int,
+        *,
+        system_id: str = "openvcr",
+        password: str = "secret",  # noqa: S107
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.port = port
+        self.tls = tls
         self.system_id = system_id
         self.password = password
         self.submitted: list[Submitted] = []
@@ -169,6 +179,12 @@ class FakeSmsc:
                 sock, _ = server.accept()
             except OSError:
                 return
+            if self.tls is not None:
+                try:
+                    sock = self.tls.wrap_socket(sock, server_side=True)
+                except (OSError, ssl.SSLError):
+                    sock.close()
+                    continue
             session = Session(sock)
             self._sessions.append(session)
             threading.Thread(target=self._serve, args=(session,), daemon=True, name="fake-smsc-session").start()
@@ -322,7 +338,7 @@ class FakeSmsc:
 
 
 @contextmanager
-def fake_smsc(port: int, **options: str) -> Iterator[FakeSmsc]:
+def fake_smsc(port: int, **options: Any) -> Iterator[FakeSmsc]:
     smsc = FakeSmsc(port, **options).start()
     try:
         yield smsc

@@ -30,6 +30,7 @@ import contextlib
 import logging
 import re
 import select
+import socket
 import ssl
 import threading
 import time
@@ -154,6 +155,17 @@ def parse_receipt(pdu: Any) -> DeliveryReceipt | None:
     return DeliveryReceipt(str(message_id), state, error)
 
 
+class _Client(Client):  # type: ignore[misc]
+    """smpplib's client, its TLS socket wrapped with the server's name (so the certificate's name is checked)."""
+
+    def _create_socket(self) -> Any:
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.settimeout(self.timeout)
+        if self._ssl_context is None:
+            return raw
+        return self._ssl_context.wrap_socket(raw, server_hostname=self.host)
+
+
 def _status(code: int) -> str:
     return f"0x{code:08X} {consts.DESCRIPTIONS.get(code, 'unknown status')}"
 
@@ -186,7 +198,7 @@ class SmppSession:
             return self._client
         server = self.server
         self._last_connect = time.monotonic()
-        client = Client(
+        client = _Client(
             server.host,
             server.port,
             timeout=server.timeout,
@@ -196,7 +208,7 @@ class SmppSession:
         )
         try:
             client.connect()
-        except (exceptions.ConnectionError, OSError) as exc:
+        except (exceptions.ConnectionError, OSError, ValueError) as exc:
             client._socket = None
             reason = str(exc) or "connection refused"
             raise DeliveryRetryable(f"cannot reach the SMSC {server.describe()}: {reason}") from exc

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -41,6 +42,7 @@ from tests.integration.prepayments.helpers import (
     sale_body,
     side_effects,
 )
+from tests.integration.receipts.smtp_sink import make_certificates
 
 LATER = 10**15  # a "now" after every backoff and lease
 PUBLIC = "https://receipts.shop.test"
@@ -482,3 +484,22 @@ def test_smpp_and_an_http_gateway_together_are_refused() -> None:
         Settings(sms_http_url="https://gw.example/send", sms_http_fields="number=msisdn,text=t")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="OPENVCR_SMPP_URL"):
         Settings(smpp_url="smpp://host:2775")  # type: ignore[arg-type]
+
+
+def test_smpps_verifies_the_smscs_certificate(api: Api, port: int, tmp_path: Path) -> None:
+    certificates = make_certificates(tmp_path / "tls")
+    sms_on(api)
+    created = sell(api)
+    key = f"receipt-sms:{created['urlId']}"
+    url = SecretStr(f"smpps://openvcr:secret@127.0.0.1:{port}?source=OpenVCR")
+    untrusting = sms_worker(sms_settings(api.settings, port, smpp_url=url), api.db)
+    trusting = sms_worker(sms_settings(api.settings, port, smpp_url=url, smpp_ca_file=certificates.ca), api.db)
+    assert untrusting is not None and trusting is not None
+    with fake_smsc(port, tls=certificates.server_context()) as smsc:
+        assert untrusting.outbox.run_once() == 1  # the system CAs do not know the test CA: nothing is sent
+        row = message_row(api, key)
+        assert row.status == "pending" and "cannot reach the SMSC" in row.last_error and smsc.submitted == []
+        assert trusting.outbox.run_once(LATER) == 1
+        assert message_row(api, key).status == "sent" and len(smsc.submitted) >= 2
+        assert all(part.message_id for part in smsc.submitted)
+        trusting.session.close()  # type: ignore[union-attr]
