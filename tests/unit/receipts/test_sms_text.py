@@ -157,3 +157,28 @@ def test_a_delivery_receipt_is_read_from_its_tlvs_or_its_text() -> None:
     assert enroute is not None and not enroute.final
     other = SimpleNamespace(short_message="Բարև".encode("utf-16-be"), receipted_message_id=None, message_state=None)
     assert parse_receipt(other) is None
+
+
+def test_submits_are_spaced_by_the_providers_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    from openvcr.receipts import smpp
+
+    class Clock:
+        now = 100.0
+        slept: list[float] = []  # noqa: RUF012
+
+        def monotonic(self) -> float:
+            return self.now
+
+        def sleep(self, seconds: float) -> None:
+            self.slept.append(round(seconds, 6))
+            self.now += seconds
+
+    clock = Clock()
+    monkeypatch.setattr(smpp, "time", clock)
+    session = smpp.SmppSession(SmppServer.from_url("smpp://id:pw@host"), lambda _r: None, per_second=4)
+    for _ in range(3):
+        session._throttle()
+    assert clock.slept == [0.25, 0.25]  # 4 per second: the 2nd and 3rd wait a quarter second each
+    clock.now += 10  # idle for a while: no debt is carried over
+    session._throttle()
+    assert clock.slept == [0.25, 0.25]
