@@ -202,6 +202,9 @@ def serve(
     from openvcr.receipts.delivery import banner
 
     console.print(banner(settings), highlight=False, soft_wrap=True)  # where receipt e-mails go, or how to enable them
+    from openvcr.receipts.sms_delivery import banner as sms_banner
+
+    console.print(sms_banner(settings), highlight=False, soft_wrap=True)
     vsdc_process = None
     _exit_on_signals()
     try:

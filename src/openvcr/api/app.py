@@ -163,6 +163,7 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         from openvcr.catalog.classifier import warm_up
         from openvcr.receipts.delivery import mail_worker
+        from openvcr.receipts.sms_delivery import sms_worker
         from openvcr.webhooks.delivery import webhook_worker
 
         warm_up()  # build the classifier index now, not on the first search
@@ -172,6 +173,8 @@ def create_app(
         mailer = mail_worker(ctx.settings, ctx.db)  # receipt e-mails, in every worker process; None: held
         mail_stop = mailer.start()[1] if mailer is not None else None
         hook_stop = webhook_worker(ctx.settings, ctx.db).start()[1]  # webhooks, in every worker process
+        texter = sms_worker(ctx.settings, ctx.db)  # receipt SMS (SMPP or HTTP), every worker process; None: held
+        sms_stop = texter.start()[1] if texter is not None else None
         try:
             yield
         finally:
@@ -179,6 +182,8 @@ def create_app(
             if mail_stop is not None:
                 mail_stop.set()
             hook_stop.set()
+            if sms_stop is not None:
+                sms_stop.set()
             ctx.authenticator.close()
             if ctx.rate_feed is not None:
                 ctx.rate_feed.close()

@@ -338,6 +338,9 @@ class DocumentEngine:
                     "language": document.receipt_language or "hy",
                 },
             )
+        if document.receipt_phone:
+            sms = {"urlId": document.url_id, "phone": document.receipt_phone, "language": document.receipt_language}
+            enqueue(conn, "receipt_sms", f"receipt-sms:{document.url_id}", sms)
         url = receipt_url(self.settings.public_url, document.url_id, stored, document.receipt_language)
         body = response_bytes(kind.created(conn, completed, detail_id, url))
         repo.transition(conn, document, S.COMPLETED, receipt=stored, response=body, error=None)

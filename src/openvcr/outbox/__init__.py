@@ -25,6 +25,11 @@ Rules:
   waited for the answer) is not repeated: the next attempt fails the message as in doubt
   (``repository.handed_over_before``). The window of doubt is from that record to the receiver's answer.
 
+- A receiver that confirms later (an SMSC and its delivery receipts) gives each part it accepts an id of its
+  own: the deliverer records it at once (``repository.record_acceptance``, own transaction; a later attempt
+  skips that part) and returns ``AWAITING_CONFIRMATION``: the message is ``sent``. The receiver's receipt,
+  found by that id (``repository.confirm``), makes it ``delivered`` (every part) or ``failed`` (a part).
+
 Modules: ``models`` (types and errors), ``repository`` (SQL), ``worker`` (delivery), ``cli``
 (``openvcr outbox …``).
 """

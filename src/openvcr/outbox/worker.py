@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from sqlalchemy import Connection
 
 from openvcr.outbox import repository
-from openvcr.outbox.models import Deliverer, DeliveryRejected, OutboxMessage
+from openvcr.outbox.models import AWAITING_CONFIRMATION, SENT, Deliverer, DeliveryRejected, OutboxMessage
 from openvcr.store.db import Database, now_ms
 
 log = logging.getLogger("openvcr.outbox")
@@ -76,7 +76,7 @@ class OutboxWorker:
             return None
         deliverer = self.deliverers[message.kind]
         try:
-            deliverer(message)
+            result = deliverer(message)
         except DeliveryRejected as exc:
             log.warning("outbox message %s (%s) rejected: %s", message.key, message.kind, exc)
             self._finish(message, "failed", str(exc) or type(exc).__name__)
@@ -84,7 +84,7 @@ class OutboxWorker:
             log.info("outbox message %s (%s) attempt %d: %s", message.key, message.kind, message.attempt, exc)
             self._finish(message, "retry", str(exc) or type(exc).__name__)
         else:
-            self._finish(message, "delivered", None)
+            self._finish(message, SENT if result == AWAITING_CONFIRMATION else "delivered", None)
         return message
 
     def run_once(self, now: int | None = None) -> int:

@@ -197,6 +197,7 @@ def registers_list(
                 "disabled": r.disabled_at is not None,
                 "certificate": certificate(r.id),
                 "lateFiscalization": r.late_fiscalization,
+                "smsReceipts": r.sms_receipts,
                 "business": r.tin,
                 "address": r.address,
                 "tradingName": r.trading_platform_name,
@@ -240,6 +241,14 @@ def registers_update(
             "told not to resend); off (default): they are dropped and the client resubmits.",
         ),
     ] = None,
+    sms_receipts: Annotated[
+        OnOff | None,
+        typer.Option(
+            "--sms-receipts",
+            help="on: a sale, refund or prepayment whose buyer gave an E.164 phone gets its receipt by SMS "
+            "(needs OPENVCR_SMPP_URL, see docs/sms.md); off (default): no SMS.",
+        ),
+    ] = None,
     max_quantity: Annotated[
         str | None,
         typer.Option("--max-quantity", help=f"A line's largest quantity, or 'default' ({_LIMIT_DEFAULTS[0]})."),
@@ -269,11 +278,11 @@ def registers_update(
     ] = None,
     database: Annotated[str | None, typer.Option("--database", help="Database URL (default: settings).")] = None,
 ) -> None:
-    """Change a register's settings: address, trading name, late fiscalization and its sane limits (see
-    docs/api.md, "Limits")."""
+    """Change a register's settings: address, trading name, late fiscalization, receipt SMS and its sane limits
+    (see docs/api.md, "Limits")."""
     from decimal import Decimal, InvalidOperation
 
-    from openvcr.registers.repository import set_late_fiscalization, set_limits
+    from openvcr.registers.repository import set_late_fiscalization, set_limits, set_sms_receipts
 
     given = {
         "max_quantity": max_quantity,
@@ -295,10 +304,10 @@ def registers_update(
             err_console.print(f"[red]--{name.replace('_', '-')}: not a number[/red]")
             raise typer.Exit(2) from None
     details = address is not None or trading_name is not None
-    if late_fiscalization is None and not limits and not details:
+    if late_fiscalization is None and sms_receipts is None and not limits and not details:
         err_console.print(
-            "[red]Nothing to change: give --address, --trading-name, --late-fiscalization on|off or a --max-… "
-            "limit[/red]"
+            "[red]Nothing to change: give --address, --trading-name, --late-fiscalization on|off, "
+            "--sms-receipts on|off or a --max-… limit[/red]"
         )
         raise typer.Exit(2)
     from openvcr.registers.onboarding import update_details
@@ -310,6 +319,8 @@ def registers_update(
         with db.write() as conn:
             if late_fiscalization is not None:
                 set_late_fiscalization(conn, register, late_fiscalization == "on")
+            if sms_receipts is not None:
+                set_sms_receipts(conn, register, sms_receipts == "on")
             chosen = set_limits(conn, register, limits) if limits else None
     except ValueError as exc:
         err_console.print(f"[red]{exc}[/red]")
@@ -323,6 +334,8 @@ def registers_update(
         console.print(f"Register {register}: address and trading name saved")
     if late_fiscalization is not None:
         console.print(f"Register {register}: late fiscalization {late_fiscalization}")
+    if sms_receipts is not None:
+        console.print(f"Register {register}: receipt SMS {sms_receipts}")
     if chosen is not None:
         console.print(
             f"Register {register}: quantity ≤ {chosen.max_quantity}, unit price ≤ {chosen.max_unit_price} AMD, "

@@ -49,6 +49,7 @@ class Register:
     address: str | None
     taxpayer_name: str | None
     late_fiscalization: bool = False
+    sms_receipts: bool = False  # a buyer's E.164 phone gets the receipt by SMS
     limits: Limits = field(default_factory=Limits)
     disabled_at: int | None = None
 

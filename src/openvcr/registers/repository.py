@@ -39,6 +39,7 @@ def get_register(conn: Connection, register_id: int) -> Register:
         address=row.address,
         taxpayer_name=row.taxpayer_name,
         late_fiscalization=bool(row.late_fiscalization),
+        sms_receipts=bool(row.sms_receipts),
         limits=_limits(row),
         disabled_at=row.disabled_at,
     )
@@ -85,6 +86,13 @@ def list_registers(conn: Connection) -> list[Register]:
     """Every register, in id order."""
     ids = conn.execute(select(registers.c.id).order_by(registers.c.id)).scalars().all()
     return [get_register(conn, int(register_id)) for register_id in ids]
+
+
+def set_sms_receipts(conn: Connection, register_id: int, enabled: bool) -> None:
+    """Turn receipt SMS on or off for one register (``NotFound`` for an unknown register)."""
+    result = conn.execute(update(registers).where(registers.c.id == register_id).values(sms_receipts=enabled))
+    if result.rowcount != 1:
+        raise NotFound(f"no register with id {register_id}")
 
 
 def set_late_fiscalization(conn: Connection, register_id: int, enabled: bool) -> None:

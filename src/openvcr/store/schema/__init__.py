@@ -6,6 +6,7 @@ distributed by register without cross-shard transactions.
 
 from openvcr.store.schema import (
     authority,
+    confirmations,
     documents,
     foundation,
     identity,
@@ -21,6 +22,7 @@ from openvcr.store.schema.base import metadata
 
 __all__ = [
     "authority",
+    "confirmations",
     "documents",
     "foundation",
     "identity",
