@@ -64,7 +64,7 @@ def _init(settings: Settings, production: Any = None, *, demo: bool = True) -> A
 
     db = _open(settings)
     try:
-        src = SrcService(db, build_gateway(settings), settings)
+        src = SrcService(db, build_gateway(settings, db), settings)
         return initialize(db, settings, src, production=production, demo=demo)
     finally:
         db.dispose()
@@ -206,6 +206,9 @@ def serve(
     from openvcr.receipts.delivery import banner
 
     console.print(banner(settings), highlight=False, soft_wrap=True)  # where receipt e-mails go, or how to enable them
+    from openvcr.receipts.sms_delivery import banner as sms_banner
+
+    console.print(sms_banner(settings), highlight=False, soft_wrap=True)
     vsdc_process = None
     _exit_on_signals()
     try:
@@ -353,7 +356,7 @@ def db_upgrade(database: DatabaseOption = None) -> None:
 keys_app = typer.Typer(help="API keys: create, list, rotate, revoke.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 ScopeOption = Annotated[
-    list[str] | None, typer.Option("--scope", help="A scope to grant (repeatable; default: every scope).")
+    list[str] | None, typer.Option("--scope", help="A scope to grant (repeatable; default: every scope but webhooks).")
 ]
 
 
@@ -506,6 +509,9 @@ from openvcr.registers.cli import export_command, registers_app, verify_command 
 app.command("export")(export_command)
 app.command("verify")(verify_command)
 app.add_typer(registers_app, name="registers")
+from openvcr.operators.cli import operator_app  # noqa: E402
+
+app.add_typer(operator_app, name="operator")  # the operator API's tokens
 from openvcr.outbox.cli import outbox_app  # noqa: E402
 from openvcr.vsdc.cli import sandbox_atax_command, vsdc_app  # noqa: E402
 
@@ -522,6 +528,14 @@ app.add_typer(rates_app, name="rates")
 from openvcr.console.cli import users_app  # noqa: E402
 
 app.add_typer(users_app, name="users", no_args_is_help=True)
+
+from openvcr.webhooks.cli import webhooks_app  # noqa: E402
+
+app.add_typer(webhooks_app, name="webhooks")
+
+from openvcr.reports.cli import reports_app  # noqa: E402
+
+app.add_typer(reports_app, name="reports")
 
 
 def main() -> None:

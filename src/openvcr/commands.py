@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError
 from openvcr.store.db import Database
 from openvcr.store.existing import NoDatabase, open_existing
 
+EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_NO_DATABASE = 3
 EXIT_CANNOT_START = 4

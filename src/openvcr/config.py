@@ -115,6 +115,33 @@ class Settings(BaseSettings):
     mail_retry_max_seconds: float = Field(default=900.0, gt=0)  # … at most this
     # --- end receipt e-mail ---
 
+    # --- Webhooks (openvcr.webhooks) ---
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)  # one delivery: connect, send, answer
+    webhook_retry_base_seconds: float = Field(default=30.0, gt=0)  # backoff base × 2^(attempt−1) …
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)  # … at most this
+    webhook_retry_hours: float = Field(default=72.0, gt=0)  # a delivery failing after this long is failed
+    # URLs naming a loopback, private or link-local address (or localhost); None: refused only in production
+    webhook_private_urls: bool | None = None
+    # --- end webhooks ---
+
+    # --- Receipt SMS (openvcr.receipts.sms_delivery) ---
+    # smpp://system_id:password@host:2775?source=OpenVCR (SMPP 3.4, plain TCP) or smpps://… (TLS).
+    # None: receipt SMS are held (see docs/sms.md).
+    smpp_url: SecretStr | None = None
+    smpp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)  # connect, bind and each response
+    smpp_enquire_link_seconds: float = Field(default=30.0, gt=0, le=3600)  # keep-alive when idle
+    smpp_ca_file: Path | None = None  # a CA to trust for smpps:// (default: the system's)
+    sms_per_second: float = Field(default=10.0, gt=0, le=10_000)  # the provider's throttling window
+    sms_retry_base_seconds: float = Field(default=5.0, gt=0)  # backoff base × 2^(attempt−1) …
+    sms_retry_max_seconds: float = Field(default=900.0, gt=0)  # … at most this
+    # Instead of SMPP, a provider's HTTP API (openvcr.receipts.sms_http): one POST per SMS to this address.
+    sms_http_url: SecretStr | None = None
+    sms_http_token: SecretStr | None = None  # sent as Authorization: Bearer …
+    sms_http_fields: str = "to=to,text=text,from=from,reference=reference"  # ours=theirs; left out: not sent
+    sms_http_form: bool = False  # a form (application/x-www-form-urlencoded) instead of JSON
+    sms_http_sender: str = "OpenVCR"  # the "from" field
+    # --- end receipt SMS ---
+
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
         if self.environment == "production" and self.master_key.get_secret_value() == DEV_MASTER_KEY:
@@ -136,6 +163,28 @@ class Settings(BaseSettings):
             url.port  # noqa: B018 - parses the port
         except ValueError as exc:
             raise ValueError(f"OPENVCR_SMTP_URL has an invalid port: {exc}") from exc
+        return self
+
+    @model_validator(mode="after")
+    def _sms_settings(self) -> Settings:
+        if self.sms_http_url is not None:
+            if self.smpp_url is not None:
+                raise ValueError("set one of OPENVCR_SMPP_URL or OPENVCR_SMS_HTTP_URL, not both")
+            http = urlsplit(self.sms_http_url.get_secret_value())
+            if http.scheme not in ("http", "https") or not http.hostname:
+                raise ValueError("OPENVCR_SMS_HTTP_URL must be an http(s):// address")
+            names = {item.partition("=")[0].strip() for item in self.sms_http_fields.split(",") if item.strip()}
+            if not names <= {"to", "text", "from", "reference"} or not {"to", "text"} <= names:
+                raise ValueError("OPENVCR_SMS_HTTP_FIELDS names to, text (required), from and reference: to=msisdn,…")
+        if self.smpp_url is None:
+            return self
+        url = urlsplit(self.smpp_url.get_secret_value())
+        if url.scheme not in ("smpp", "smpps") or not url.hostname or not url.username:
+            raise ValueError("OPENVCR_SMPP_URL must look like smpp://system_id:password@host:2775?source=OpenVCR")
+        try:
+            url.port  # noqa: B018 - parses the port
+        except ValueError as exc:
+            raise ValueError(f"OPENVCR_SMPP_URL has an invalid port: {exc}") from exc
         return self
 
     def production_problems(self, *, vsdc: bool) -> list[str]:

@@ -40,7 +40,9 @@ from openvcr.client import (
     SaleDetail,
     SaleItem,
     SaleRefundCreate,
+    WebhookVerificationError,
     idempotency_key_for,
+    verify_webhook,
 )
 
 
@@ -140,6 +142,18 @@ async def balances(base_url: str, api_key: str, customers: list[str]) -> list[Pr
     """The back office reads several customers' prepayment balances at once."""
     async with AsyncClient(base_url, api_key, user_agent="shop-backoffice/2.0") as vcr:
         return list(await asyncio.gather(*(vcr.prepayment_balance(c) for c in customers)))
+
+
+def on_webhook(secret: str, signature: str | None, body: bytes, seen: set[str]) -> int:
+    """The shop's webhook receiver: the HTTP status to answer one delivery (deduplicated on the event id)."""
+    try:
+        event = verify_webhook(secret, signature, body)
+    except WebhookVerificationError:
+        return 400
+    if event.id not in seen and event.type == "sale.completed":
+        seen.add(event.id)
+        print(f"sale {event.data['saleId']} fiscalized: {event.data['receiptUrl']}")
+    return 200
 
 
 def main() -> int:

@@ -19,7 +19,13 @@ from openvcr.api.body import BodyLimitMiddleware
 from openvcr.api.context import AppContext
 from openvcr.api.docs import install_docs
 from openvcr.api.errors import envelope, install_error_handlers
-from openvcr.api.observability import REGISTRY, RequestContextMiddleware, configure_logging, stop_logging
+from openvcr.api.observability import (
+    REGISTRY,
+    RequestContextMiddleware,
+    configure_logging,
+    publish_certificate_days,
+    stop_logging,
+)
 from openvcr.api.ratelimit import RateLimiter
 from openvcr.api.responses import FastJSONResponse
 from openvcr.api.routing import OneHopRoute
@@ -44,23 +50,31 @@ transliteration (no machine translation is done).
 
 def _routers() -> list[APIRouter]:
     from openvcr.catalog.api import router as catalog_router
+    from openvcr.operators.api import router as operator_router
     from openvcr.prepayments.api import router as prepayments_router
     from openvcr.receipts.api import router as receipts_router
     from openvcr.receipts.api_pdf import router as receipt_pdf_router
     from openvcr.registers.api import router as registers_router
+    from openvcr.reports.api import router as reports_router
+    from openvcr.reports.api_lists import router as lists_router
     from openvcr.sales.api import router as sales_router
     from openvcr.sales.api_rates import router as rates_router
     from openvcr.vsdc.api import router as vsdc_router
+    from openvcr.webhooks.api import router as webhooks_router
 
     return [
         registers_router,
         catalog_router,
+        lists_router,  # before sales and prepayments: /sales/{id} would take "refunds" as an id
         sales_router,
         rates_router,
         prepayments_router,
+        reports_router,
         receipt_pdf_router,  # before the page: /r/{url_id} would take "abc.pdf" as an id
         receipts_router,
         vsdc_router,
+        webhooks_router,
+        operator_router,
     ]
 
 
@@ -88,9 +102,20 @@ class HealthCheck:
         self._ok_at = asked
 
 
+def watch_certificates(ctx: AppContext) -> None:
+    """Registers' own SRC certificates: the gauge, /healthz's reasons, a log line a day when one is expiring."""
+    try:
+        states = ctx.certificates.refresh()
+    except Exception:
+        log.warning("could not read the registers' certificates", exc_info=True)
+        return
+    publish_certificate_days({state.register_id: state.days_left for state in states})
+
+
 def maintenance_pass(ctx: AppContext) -> None:
     """Settle documents left unsettled (lost answers, crashes), fiscalize deferred ones in order, release
-    expired Idempotency-Keys, and fetch the CBA's rates when due."""
+    expired Idempotency-Keys, fetch the CBA's rates when due, and watch certificates expire."""
+    watch_certificates(ctx)
     if ctx.rate_feed is not None:
         ctx.rate_feed.run_due()  # logs its own failures
     try:
@@ -104,6 +129,7 @@ def maintenance_pass(ctx: AppContext) -> None:
 
 
 def _maintenance_loop(ctx: AppContext, stop: threading.Event) -> None:
+    watch_certificates(ctx)
     if ctx.rate_feed is not None:  # at start-up: the rates are current before the first pass
         ctx.rate_feed.run_due()
     while not stop.wait(ctx.settings.maintenance_interval_seconds):
@@ -125,7 +151,7 @@ def create_app(
     if configure_logs:
         configure_logging(settings.log_level)
     db = db or Database(settings.database_url)
-    gateway = gateway or build_gateway(settings)
+    gateway = gateway or build_gateway(settings, db)
     ctx = AppContext(
         settings=settings,
         db=db,
@@ -137,6 +163,8 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         from openvcr.catalog.classifier import warm_up
         from openvcr.receipts.delivery import mail_worker
+        from openvcr.receipts.sms_delivery import sms_worker
+        from openvcr.webhooks.delivery import webhook_worker
 
         warm_up()  # build the classifier index now, not on the first search
         stop = threading.Event()
@@ -144,12 +172,18 @@ def create_app(
         thread.start()
         mailer = mail_worker(ctx.settings, ctx.db)  # receipt e-mails, in every worker process; None: held
         mail_stop = mailer.start()[1] if mailer is not None else None
+        hook_stop = webhook_worker(ctx.settings, ctx.db).start()[1]  # webhooks, in every worker process
+        texter = sms_worker(ctx.settings, ctx.db)  # receipt SMS (SMPP or HTTP), every worker process; None: held
+        sms_stop = texter.start()[1] if texter is not None else None
         try:
             yield
         finally:
             stop.set()
             if mail_stop is not None:
                 mail_stop.set()
+            hook_stop.set()
+            if sms_stop is not None:
+                sms_stop.set()
             ctx.authenticator.close()
             if ctx.rate_feed is not None:
                 ctx.rate_feed.close()
@@ -185,6 +219,9 @@ def create_app(
     async def healthz() -> Response:
         if not health.recent():
             await run_in_threadpool(health.check)
+        problems = ctx.certificates.problems()
+        if problems:  # still serving: degraded, with the reasons (an expired register refuses to send)
+            return FastJSONResponse({"status": "degraded", "reasons": problems})
         return Response(_HEALTHY, media_type="application/json")
 
     @app.get("/metrics", include_in_schema=False)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from openvcr.api.ratelimit import RateLimiter
+from openvcr.authority.expiry import CertificateWatch
 from openvcr.authority.gateway import SrcGateway
 from openvcr.authority.service import SrcService
 from openvcr.config import Settings
@@ -30,12 +31,14 @@ class AppContext:
     src: SrcService = field(init=False)
     engine: DocumentEngine = field(init=False)
     rate_feed: RateFeed | None = field(init=False)  # the CBA rate feed, when configured (sales.cba)
+    certificates: CertificateWatch = field(init=False)  # registers' own SRC certificates' expiry
 
     def __post_init__(self) -> None:
         self.authenticator = Authenticator(self.db, self.settings.key_cache_seconds)
         self.src = SrcService(self.db, self.gateway, self.settings)
         self.engine = DocumentEngine(self.db, self.src, self.settings, DOCUMENT_KINDS)
         self.rate_feed = RateFeed.from_settings(self.settings, self.db)
+        self.certificates = CertificateWatch(self.db)
 
 
 def context_of(request: Request) -> AppContext:

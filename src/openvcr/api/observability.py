@@ -25,7 +25,7 @@ import time
 from logging.handlers import QueueHandler, QueueListener
 from typing import Any, TextIO
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -44,6 +44,25 @@ LATENCY = Histogram(
     registry=REGISTRY,
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+CERTIFICATE_DAYS_LEFT = Gauge(
+    "openvcr_certificate_days_left",
+    "Whole days until the register's own SRC client certificate expires (negative: expired)",
+    ["register"],
+    registry=REGISTRY,
+)
+_certificate_labels: set[str] = set()
+
+
+def publish_certificate_days(days_by_register: dict[int, int]) -> None:
+    """Set ``openvcr_certificate_days_left`` per register; registers no longer watched disappear."""
+    current = {str(register): days for register, days in days_by_register.items()}
+    for gone in _certificate_labels - current.keys():
+        CERTIFICATE_DAYS_LEFT.remove(gone)
+    for register, days in current.items():
+        CERTIFICATE_DAYS_LEFT.labels(register=register).set(days)
+    _certificate_labels.clear()
+    _certificate_labels.update(current)
+
 
 access_log = logging.getLogger("openvcr.access")
 

@@ -3,7 +3,8 @@
 Commands:
 - ``openvcr sandbox src --host H --port P --state DIR [--seed-demo] [--tls [--client-ca PEM]]
   [--seq-policy increasing|strict] [--error-status 200] [--require-seq] [--latency-ms N]``;
-- ``openvcr sandbox src ca init --state DIR`` / ``ca issue --state DIR --crn C --tin T --out DIR``;
+- ``openvcr sandbox src ca init --state DIR`` / ``ca issue --state DIR --crn C --tin T --out DIR`` /
+  ``ca sign --state DIR --csr FILE --crn C --tin T --out FILE``;
 - ``openvcr src check|resync-seq|in-doubt|resolve|settle`` against the configured SRC (``--database URL``).
 """
 
@@ -131,6 +132,28 @@ def ca_issue(
         console.print(f"PKCS#12 {files.p12}")
 
 
+@ca_app.command("sign")
+def ca_sign(
+    state: StateOption,
+    csr: Annotated[Path, typer.Option("--csr", help="The register's certificate request (PEM).")],
+    crn: Annotated[str, typer.Option(help="CRN the certificate is bound to.")],
+    tin: Annotated[str, typer.Option(help="TIN the certificate is bound to.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the signed certificate (PEM).")],
+    days: Annotated[int, typer.Option("--days", min=1, help="Validity in days.")] = 825,
+) -> None:
+    """Sign a register's CSR as SRC would (``openvcr registers add --production`` writes one)."""
+    from openvcr.authority.sandbox import ca
+    from openvcr.authority.sandbox.state import SandboxState
+
+    sandbox_state = SandboxState(state)
+    try:
+        pem, serial = ca.sign_request(state, sandbox_state, csr.read_bytes(), crn=crn, tin=tin, days=days)
+    finally:
+        sandbox_state.close()
+    out.write_bytes(pem)
+    console.print(f"Certificate {out} (serial {serial}) for CRN {crn}")
+
+
 # --- operator tools ---
 
 
@@ -144,7 +167,7 @@ def _service(database: str | None) -> tuple[SrcService, Database]:
     if database:
         settings = settings.model_copy(update={"database_url": database})
     db = existing_database(settings.database_url)
-    return SrcService(db, build_gateway(settings), settings), db
+    return SrcService(db, build_gateway(settings, db), settings), db
 
 
 def _fail(exc: Exception) -> None:

@@ -17,6 +17,7 @@ Rules:
 
 from __future__ import annotations
 
+import secrets
 import ssl
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from openvcr.authority import wire
 from openvcr.authority.errors import AuthorityRejected, AuthorityRetryable
@@ -69,6 +71,22 @@ def build_ssl_context(
             context.load_cert_chain(str(cert_path), str(key_path), password=secret)
     elif cert is not None:
         context.load_cert_chain(str(cert), str(key) if key else None, password=key_passphrase)
+    return context
+
+
+def identity_ssl_context(*, ca: Path | None, cert_pem: str, key: PrivateKeyTypes) -> ssl.SSLContext:
+    """A client TLS context for an identity held in memory (a register's own, from the database)."""
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, PrivateFormat
+
+    context = ssl.create_default_context(cafile=str(ca) if ca else None)
+    secret = secrets.token_bytes(24).hex().encode()
+    pem_key = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(secret))
+    # ssl loads only files: a short-lived encrypted PEM, removed at once.
+    with tempfile.TemporaryDirectory(prefix="openvcr-identity-") as tmp:
+        cert_path, key_path = Path(tmp) / "cert.pem", Path(tmp) / "key.pem"
+        cert_path.write_text(cert_pem)
+        key_path.write_bytes(pem_key)
+        context.load_cert_chain(str(cert_path), str(key_path), password=secret)
     return context
 
 

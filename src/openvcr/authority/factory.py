@@ -5,6 +5,10 @@ Rules:
   simulator in-process (state under ``settings.sandbox_state_path()``, seq policy ``src_seq_policy``), so
   the wire format is exercised without a socket. One simulator per state directory and process.
 - ``src_mode == "remote"``: the HTTP client to ``src_url`` with mutual TLS from the ``src_*`` settings.
+- With a database (``build_gateway(settings, db)``), the gateway is a ``RegisterGateways`` pool: a register
+  with an SRC identity of its own (``openvcr registers add`` / ``cert import``) talks through a client of its
+  own with its certificate (over the in-process sandbox, its certificate is presented to the simulator);
+  the others through the client above (the global ``src_*`` identity).
 - ``provision_sandbox_register`` registers a taxpayer and an e-HDM (status Ընթացիկ, all 4 regimes, any
   cashierId ≥ 1) in the in-process sandbox, or through ``POST <src_url>/_sandbox/provision`` of a separately
   run sandbox.
@@ -15,14 +19,20 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from openvcr.authority.client import HttpSrcGateway, build_ssl_context
+from cryptography import x509
+
+from openvcr.authority.client import HttpSrcGateway, build_ssl_context, identity_ssl_context
 from openvcr.authority.errors import AuthorityError
 from openvcr.authority.gateway import SrcGateway
+from openvcr.authority.identity import open_key
+from openvcr.authority.pool import RegisterGateways
+from openvcr.authority.repository import StoredIdentity
 from openvcr.authority.sandbox.simulator import ROOT, SandboxConfig, Simulator
 from openvcr.authority.sandbox.state import SandboxState
 from openvcr.authority.sandbox.transport import SandboxTransport
 from openvcr.config import Settings
 from openvcr.core.errors import AuthorityUnavailable
+from openvcr.store.db import Database
 
 _simulators: dict[tuple[Path, str], Simulator] = {}
 _guard = threading.Lock()
@@ -70,7 +80,44 @@ def build_http_gateway(settings: Settings) -> HttpSrcGateway:
     )
 
 
-def build_gateway(settings: Settings) -> SrcGateway:
+def build_gateway(settings: Settings, db: Database | None = None) -> SrcGateway:
+    """The process's gateway; with ``db``, each register with an identity of its own uses it."""
+    default = _default_gateway(settings)
+    if db is None:
+        return default
+    return RegisterGateways(db, default, lambda identity: register_client(settings, identity))
+
+
+def register_client(settings: Settings, identity: StoredIdentity) -> HttpSrcGateway:
+    """The pooled client of one register, under its own certificate."""
+    assert identity.cert_pem is not None
+    if settings.src_mode == "sandbox":
+        leaf = x509.load_pem_x509_certificate(identity.cert_pem.encode())
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        return HttpSrcGateway(
+            IN_PROCESS_URL,
+            language=settings.src_language,
+            timeout_seconds=settings.src_timeout_seconds,
+            connect_timeout_seconds=settings.src_connect_timeout_seconds,
+            transport=SandboxTransport(sandbox_simulator(settings), client_cert=leaf.public_bytes(Encoding.DER)),
+        )
+    key = open_key(identity.key_enc, settings.master_key.get_secret_value(), identity.register_id)
+    verify = (
+        identity_ssl_context(ca=settings.src_ca, cert_pem=identity.cert_pem, key=key)
+        if settings.src_url.startswith("https://")
+        else True
+    )
+    return HttpSrcGateway(
+        settings.src_url,
+        language=settings.src_language,
+        timeout_seconds=settings.src_timeout_seconds,
+        connect_timeout_seconds=settings.src_connect_timeout_seconds,
+        verify=verify,
+    )
+
+
+def _default_gateway(settings: Settings) -> SrcGateway:
     if settings.src_mode == "sandbox":
         return HttpSrcGateway(
             IN_PROCESS_URL,

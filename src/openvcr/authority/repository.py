@@ -15,6 +15,7 @@ from sqlalchemy import Connection, bindparam, func, insert, literal_column, sele
 from openvcr.store.db import now_ms
 from openvcr.store.schema.authority import src_requests
 from openvcr.store.schema.foundation import business_entities, registers
+from openvcr.store.schema.identity import register_identities
 
 RECEIPT_METHODS = ("print", "printReturnReceipt")
 
@@ -232,3 +233,118 @@ def claimed_receipts(conn: Connection, register_id: int) -> set[int]:
         )
     )
     return {int(r[0]) for r in rows}
+
+
+# --- registers' own SRC identities (``openvcr.authority.identity``) ---
+
+
+@dataclass(frozen=True)
+class StoredIdentity:
+    register_id: int
+    key_enc: bytes
+    csr_pem: str | None
+    cert_pem: str | None
+    cert_serial: str | None
+    cert_subject: str | None
+    not_before: int | None
+    not_after: int | None
+    created_at: int
+    imported_at: int | None
+
+
+@dataclass(frozen=True)
+class Route:
+    """What the SRC client pool needs to know of the register behind a CRN."""
+
+    register_id: int
+    crn: str
+    disabled: bool
+    identity: StoredIdentity | None
+
+
+def _identity(row: Any) -> StoredIdentity:
+    return StoredIdentity(
+        register_id=row.register_id,
+        key_enc=bytes(row.key_enc),
+        csr_pem=row.csr_pem,
+        cert_pem=row.cert_pem,
+        cert_serial=row.cert_serial,
+        cert_subject=row.cert_subject,
+        not_before=row.not_before,
+        not_after=row.not_after,
+        created_at=row.created_at,
+        imported_at=row.imported_at,
+    )
+
+
+def insert_identity(conn: Connection, register_id: int, key_enc: bytes, csr_pem: str | None) -> None:
+    conn.execute(
+        insert(register_identities).values(
+            register_id=register_id, key_enc=key_enc, csr_pem=csr_pem, created_at=now_ms()
+        )
+    )
+
+
+def load_identity(conn: Connection, register_id: int) -> StoredIdentity | None:
+    row = conn.execute(select(register_identities).where(register_identities.c.register_id == register_id)).first()
+    return None if row is None else _identity(row)
+
+
+def route(conn: Connection, crn: str) -> Route | None:
+    """The register with this CRN, whether it is disabled, and its own identity (None: the global one)."""
+    row = conn.execute(
+        select(registers.c.id, registers.c.crn, registers.c.disabled_at, register_identities)
+        .select_from(registers.outerjoin(register_identities, register_identities.c.register_id == registers.c.id))
+        .where(registers.c.crn == crn)
+    ).first()
+    if row is None:
+        return None
+    identity = None if row.register_id is None else _identity(row)
+    return Route(row.id, row.crn, row.disabled_at is not None, identity)
+
+
+def certificate_owner(conn: Connection, sha256: str) -> int | None:
+    """The register that already holds the certificate with this fingerprint."""
+    return conn.execute(
+        select(register_identities.c.register_id).where(register_identities.c.cert_sha256 == sha256)
+    ).scalar_one_or_none()
+
+
+def store_certificate(
+    conn: Connection,
+    register_id: int,
+    *,
+    cert_pem: str,
+    sha256: str,
+    serial: str,
+    subject: str,
+    issuer: str,
+    not_before: int,
+    not_after: int,
+    key_enc: bytes | None = None,
+) -> None:
+    values: dict[str, Any] = {
+        "cert_pem": cert_pem,
+        "cert_sha256": sha256,
+        "cert_serial": serial,
+        "cert_subject": subject,
+        "cert_issuer": issuer,
+        "not_before": not_before,
+        "not_after": not_after,
+        "imported_at": now_ms(),
+    }
+    if key_enc is not None:  # a PKCS#12 bundle's key: the CSR of the old key no longer applies
+        values["key_enc"] = key_enc
+        values["csr_pem"] = None
+    conn.execute(update(register_identities).where(register_identities.c.register_id == register_id).values(values))
+
+
+def certificate_expiries(conn: Connection) -> list[tuple[int, str | None, int]]:
+    """(register id, CRN, not_after) of every enabled register with a certificate of its own."""
+    rows = conn.execute(
+        select(registers.c.id, registers.c.crn, register_identities.c.not_after)
+        .join(register_identities, register_identities.c.register_id == registers.c.id)
+        .where(register_identities.c.not_after.is_not(None), registers.c.disabled_at.is_(None))
+        .order_by(registers.c.id)
+    ).all()
+    return [(int(r.id), r.crn, int(r.not_after)) for r in rows]

@@ -35,6 +35,7 @@ from openvcr.authority.gateway import (
     SrcGateway,
 )
 from openvcr.authority.locks import RegisterLocks
+from openvcr.authority.pool import IdentityRefused
 from openvcr.config import Settings
 from openvcr.core.errors import (
     AuthorityInDoubt,
@@ -655,6 +656,8 @@ def _check_same(
 
 def _refused(exc: AuthorityRejected) -> AuthorityRefused:
     text = exc.error_message or exc.message
+    if isinstance(exc, IdentityRefused):  # refused here, before anything was sent
+        return AuthorityRefused(f"Not sent to SRC: {exc.message}: {text}", exc.code, text)
     return AuthorityRefused(f"SRC refused the request: {exc.code} {exc.message}: {text}", exc.code, text)
 
 

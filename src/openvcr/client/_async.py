@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from datetime import date, datetime
 from types import TracebackType
 from typing import TypeVar
 
@@ -181,6 +182,98 @@ class AsyncClient:
     async def get_prepayment_refund(self, refund_id: int) -> m.PrepaymentRefundStatus:
         """``GET /prepayments/refunds/{id}``."""
         return await self._call(b.get_prepayment_refund(refund_id))
+
+    # --- webhooks (scope ``webhooks``) ---
+
+    async def create_webhook(self, webhook: m.WebhookCreate) -> m.WebhookCreated:
+        """``POST /webhooks``: a new endpoint of the business entity; its ``secret`` is shown this once."""
+        return await self._call(b.create_webhook(webhook))
+
+    async def list_webhooks(self) -> list[m.Webhook]:
+        """``GET /webhooks``: the business entity's endpoints."""
+        return await self._call(b.list_webhooks())
+
+    async def delete_webhook(self, webhook_id: int) -> m.Webhook:
+        """``DELETE /webhooks/{id}``: nothing more is delivered to it."""
+        return await self._call(b.delete_webhook(webhook_id))
+
+    async def list_webhook_deliveries(
+        self, webhook_id: int, *, status: str | None = None, limit: int = 50
+    ) -> list[m.WebhookDelivery]:
+        """``GET /webhooks/{id}/deliveries``, newest first."""
+        return await self._call(b.list_webhook_deliveries(webhook_id, status, limit))
+
+    async def replay_webhook_delivery(self, webhook_id: int, delivery_id: int) -> m.WebhookDelivery:
+        """``POST /webhooks/{id}/deliveries/{delivery}/replay``: deliver it again (same event id and body)."""
+        return await self._call(b.replay_webhook_delivery(webhook_id, delivery_id))
+
+    # --- shift reports ---
+
+    async def take_x_report(
+        self, report: m.ReportCreate | None = None, *, idempotency_key: str | None = None
+    ) -> m.Report:
+        """``POST /reports/x``: the open shift's totals; the shift stays open."""
+        return await self._call(b.take_report("x", report, idempotency_key))
+
+    async def take_z_report(
+        self, report: m.ReportCreate | None = None, *, idempotency_key: str | None = None
+    ) -> m.Report:
+        """``POST /reports/z``: the open shift's totals, and the shift closed (``ConflictError`` when empty)."""
+        return await self._call(b.take_report("z", report, idempotency_key))
+
+    async def get_report(self, report_id: int) -> m.Report:
+        """``GET /reports/{id}``."""
+        return await self._call(b.get_report(report_id))
+
+    async def list_reports(
+        self,
+        *,
+        type: m.ReportType | None = None,
+        from_: date | datetime | None = None,
+        to: date | datetime | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> m.ReportPage:
+        """``GET /reports``: newest first, a page of ``limit`` (1 to 500); pass ``next_cursor`` on."""
+        return await self._call(b.list_reports(type, from_, to, cursor, limit))
+
+    # --- cursor lists ---
+
+    async def list_sales(
+        self,
+        *,
+        state: m.FiscalStatus | None = None,
+        from_: date | datetime | None = None,
+        to: date | datetime | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> m.DocumentPage:
+        """``GET /sales``: newest first, a page of ``limit`` (1 to 500); pass ``next_cursor`` on."""
+        return await self._call(b.list_documents("sale", state, from_, to, cursor, limit))
+
+    async def list_sale_refunds(
+        self,
+        *,
+        state: m.FiscalStatus | None = None,
+        from_: date | datetime | None = None,
+        to: date | datetime | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> m.DocumentPage:
+        """``GET /sales/refunds``: newest first, by cursor."""
+        return await self._call(b.list_documents("sale_refund", state, from_, to, cursor, limit))
+
+    async def list_prepayment_refunds(
+        self,
+        *,
+        state: m.FiscalStatus | None = None,
+        from_: date | datetime | None = None,
+        to: date | datetime | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> m.DocumentPage:
+        """``GET /prepayments/refunds``: newest first, by cursor."""
+        return await self._call(b.list_documents("prepayment_refund", state, from_, to, cursor, limit))
 
     # --- pending documents ---
 

@@ -15,6 +15,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -268,6 +269,28 @@ def search_classifier(query: str, type_: m.OfferType, language: m.Language) -> C
     return Call("GET", "/searchByClassifier", _many(m.ClassifierHit), params=params)
 
 
+def create_webhook(webhook: m.WebhookCreate) -> Call[m.WebhookCreated]:
+    return Call("POST", "/webhooks", _one(m.WebhookCreated), body=webhook.wire())
+
+
+def list_webhooks() -> Call[list[m.Webhook]]:
+    return Call("GET", "/webhooks", _many(m.Webhook))
+
+
+def delete_webhook(webhook_id: int) -> Call[m.Webhook]:
+    return Call("DELETE", f"/webhooks/{_id(webhook_id)}", _one(m.Webhook))
+
+
+def list_webhook_deliveries(webhook_id: int, status: str | None, limit: int) -> Call[list[m.WebhookDelivery]]:
+    params = {"limit": str(limit), **({"status": status} if status is not None else {})}
+    return Call("GET", f"/webhooks/{_id(webhook_id)}/deliveries", _many(m.WebhookDelivery), params=params)
+
+
+def replay_webhook_delivery(webhook_id: int, delivery_id: int) -> Call[m.WebhookDelivery]:
+    path = f"/webhooks/{_id(webhook_id)}/deliveries/{_id(delivery_id)}/replay"
+    return Call("POST", path, _one(m.WebhookDelivery))
+
+
 def exchange_rate(currency: str) -> Call[m.ExchangeRate]:
     return Call("GET", "/exchange-rate", _one(m.ExchangeRate), params={"currency": currency})
 
@@ -318,6 +341,68 @@ def refund_prepayment(refund: m.PrepaymentRefundCreate, idempotency_key: str | N
 
 def get_prepayment_refund(refund_id: int) -> Call[m.PrepaymentRefundStatus]:
     return Call("GET", f"/prepayments/refunds/{_id(refund_id)}", _one(m.PrepaymentRefundStatus))
+
+
+def take_report(kind: m.ReportType, report: m.ReportCreate | None, idempotency_key: str | None) -> Call[m.Report]:
+    body = (report or m.ReportCreate()).wire()
+    return Call("POST", f"/reports/{kind}", _one(m.Report), body=body, idempotency_key=_key(idempotency_key))
+
+
+def get_report(report_id: int) -> Call[m.Report]:
+    return Call("GET", f"/reports/{_id(report_id)}", _one(m.Report))
+
+
+def _bound(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("a datetime bound needs a time zone")
+        return value.isoformat()
+    return value.isoformat()
+
+
+def _window(
+    from_: date | datetime | None, to: date | datetime | None, cursor: str | None, limit: int | None
+) -> dict[str, str]:
+    params: dict[str, str] = {}
+    if from_ is not None:
+        params["from"] = _bound(from_)
+    if to is not None:
+        params["to"] = _bound(to)
+    if cursor is not None:
+        params["cursor"] = cursor
+    if limit is not None:
+        params["limit"] = str(limit)
+    return params
+
+
+def list_reports(
+    type_: m.ReportType | None,
+    from_: date | datetime | None,
+    to: date | datetime | None,
+    cursor: str | None,
+    limit: int | None,
+) -> Call[m.ReportPage]:
+    params = _window(from_, to, cursor, limit)
+    if type_ is not None:
+        params["type"] = type_
+    return Call("GET", "/reports", _one(m.ReportPage), params=params)
+
+
+DOCUMENT_LISTS = {"sale": "/sales", "sale_refund": "/sales/refunds", "prepayment_refund": "/prepayments/refunds"}
+
+
+def list_documents(
+    kind: str,
+    state: m.FiscalStatus | None,
+    from_: date | datetime | None,
+    to: date | datetime | None,
+    cursor: str | None,
+    limit: int | None,
+) -> Call[m.DocumentPage]:
+    params = _window(from_, to, cursor, limit)
+    if state is not None:
+        params["state"] = state
+    return Call("GET", DOCUMENT_LISTS[kind], _one(m.DocumentPage), params=params)
 
 
 DocumentStatus = m.SaleDetail | m.SaleRefundStatus | m.PrepaymentDetail | m.PrepaymentRefundStatus

@@ -40,6 +40,7 @@ FiscalStatus = Literal["pending", "sent", "completed", "in_doubt", "deferred", "
 PrepaymentState = Literal["open", "consumed", "refunded"]
 PrepaymentStateFilter = Literal["open", "consumed", "refunded", "all"]
 DocumentType = Literal["sale", "saleRefund", "prepayment", "prepaymentRefund"]
+ReportType = Literal["x", "z"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -618,6 +619,211 @@ class PrepaymentRefundStatus(_Response):
     cash_amount: Decimal
     non_cash_amount: Decimal
     receipt: Receipt | None
+
+
+# --- webhooks ---
+
+WebhookEventType = Literal[
+    "sale.completed",
+    "saleRefund.completed",
+    "prepayment.completed",
+    "prepaymentRefund.completed",
+    "document.deferred",
+    "document.fiscalized",
+    "document.dropped",
+    "receiptEmail.delivered",
+    "receiptEmail.failed",
+    "report.z",
+    "certificate.expiring",
+]
+
+
+class WebhookCreate(_Request):
+    url: str
+    """An ``http://`` or ``https://`` URL the events are POSTed to."""
+    events: list[WebhookEventType]
+
+
+class WebhookCreated(_Response):
+    """A new endpoint; ``secret`` (verify deliveries with ``verify_webhook``) is shown this once."""
+
+    id: int
+    secret: str
+    url: str
+    events: list[str]
+
+
+class Webhook(_Response):
+    id: int
+    url: str
+    events: list[str]
+    status: Literal["active", "disabled", "deleted"]
+    """``disabled``: the receiver answered 410 Gone; nothing more is delivered to it."""
+    status_reason: str | None = None
+    created_at: str
+
+
+class WebhookDelivery(_Response):
+    id: int
+    webhook_id: int
+    event_id: str
+    event_type: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    last_error: str | None = None
+    created_at: str
+    delivered_at: str | None = None
+
+
+class WebhookEvent(_Response):
+    """A delivered event, as ``verify_webhook`` returns it: ``id`` is the same on every retry (deduplicate on
+    it); ``data`` holds the document's fields (money as ``Decimal``)."""
+
+    id: str
+    type: str
+    created_at: str
+    data: dict[str, Any]
+
+
+# --- shift reports and the cursor lists ---
+
+
+class ReportCreate(_Request):
+    """``POST /reports/x`` and ``/reports/z``: the cashier who takes the report (optional)."""
+
+    cashier: CashierRef | None = None
+
+
+class KindTotal(_Response):
+    count: int
+    total: Decimal
+
+
+class DocumentTotals(_Response):
+    sale: KindTotal
+    sale_refund: KindTotal
+    prepayment: KindTotal
+    prepayment_refund: KindTotal
+
+
+class SaleTenders(_Response):
+    cash: Decimal
+    non_cash: Decimal
+    prepayment: Decimal
+    compensation: Decimal
+    change: Decimal
+
+
+class RefundTenders(_Response):
+    cash: Decimal
+    non_cash: Decimal
+    prepayment: Decimal
+    compensation: Decimal
+
+
+class PrepaymentTenders(_Response):
+    cash: Decimal
+    non_cash: Decimal
+
+
+class Tenders(_Response):
+    sale: SaleTenders
+    sale_refund: RefundTenders
+    prepayment: PrepaymentTenders
+    prepayment_refund: PrepaymentTenders
+
+
+class RegimeTotals(_Response):
+    sales: Decimal
+    sales_vat: Decimal
+    refunds: Decimal
+    refunds_vat: Decimal
+
+
+class VatTotals(_Response):
+    sales: Decimal
+    refunds: Decimal
+
+
+class RefundTotals(_Response):
+    count: int
+    total: Decimal
+
+
+class PrepaymentTotals(_Response):
+    taken: Decimal
+    used: Decimal
+    returned: Decimal
+    refunded: Decimal
+
+
+class EntryRange(_Response):
+    count: int
+    first: int | None
+    last: int | None
+
+
+class ReceiptRange(_Response):
+    first: int | None
+    last: int | None
+
+
+class ReportTotals(_Response):
+    """What a report states of its shift (``tax_regimes`` by regime name, ``unspecified`` included)."""
+
+    documents: DocumentTotals
+    tenders: Tenders
+    net_cash: Decimal
+    tax_regimes: dict[str, RegimeTotals]
+    vat: VatTotals
+    refunds: RefundTotals
+    prepayments: PrepaymentTotals
+    entries: EntryRange
+    receipts: ReceiptRange
+
+
+class Report(_Response):
+    """An X report (the open shift's totals) or a Z report (the same, and the shift closed)."""
+
+    id: int
+    type: ReportType
+    shift: int
+    closes_shift: bool
+    url_id: str
+    cashier_id: int | None
+    journal_number: int
+    opened_at: datetime | None
+    created_at: datetime
+    pdf_url: str
+    totals: ReportTotals
+
+
+class ReportPage(_Response):
+    """A page of ``GET /reports``; ``next_cursor`` is None on the last page."""
+
+    items: list[Report]
+    next_cursor: str | None
+
+
+class DocumentListItem(_Response):
+    """One row of ``GET /sales``, ``/sales/refunds`` or ``/prepayments/refunds``."""
+
+    id: int
+    url_id: str
+    receipt_url: str | None
+    total: Decimal
+    state: FiscalStatus
+    created_at: datetime
+    receipt_id: int | None
+    sale_id: int | None = None
+    prepayment_id: int | None = None
+
+
+class DocumentPage(_Response):
+    """A page of a document list; ``next_cursor`` is None on the last page."""
+
+    items: list[DocumentListItem]
+    next_cursor: str | None
 
 
 # --- the error envelope ---

@@ -25,7 +25,8 @@
         ├── CountersMismatchError       the counters do not follow from the previous ones and the entry
         ├── MalformedEntryError         an entry or export line that cannot be read
         ├── InvalidDeltaError           a counters change that breaks a rule (negative, float, money on training)
-        └── DuplicateDocumentError      the document is already in the journal
+        ├── DuplicateDocumentError      the document is already in the journal
+        └── ShiftTotalsError            an X or Z report's totals are not the sum of its shift's entries
 """
 
 from __future__ import annotations
@@ -212,3 +213,7 @@ class InvalidDeltaError(JournalError):
 
 class DuplicateDocumentError(JournalError):
     code = "duplicate_document"
+
+
+class ShiftTotalsError(JournalError):
+    code = "shift_totals"

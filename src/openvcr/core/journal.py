@@ -23,12 +23,13 @@ Rules:
   ``EntryOrderError`` (a number repeated or out of order), ``ChainBrokenError`` (``prev_hash`` is not the
   previous entry's hash), ``ContentAlteredError`` (the content does not hash to the recorded hash),
   ``SignatureInvalidError`` (the signature does not verify, or another key signed), ``CountersShrinkError``
-  (a counter went down), ``CountersMismatchError`` (counters that do not follow from the previous ones).
-  Checks of one entry run in that order. The other rules run in order in the caller's thread; signatures
-  are verified in batches, there or by an executor the caller gives (threads, or worker processes: the
-  cryptography library releases the GIL while it verifies, but the caller holds it while it checks the other
-  rules). Batch results are read back in journal order, so the entry reported is the first broken one
-  however the batches ran.
+  (a counter went down), ``CountersMismatchError`` (counters that do not follow from the previous ones),
+  ``ShiftTotalsError`` (an X or Z report whose shift or totals are not what the entries of its shift add up
+  to, see ``core.shift``). Checks of one entry run in that order. The other rules run in order in the
+  caller's thread; signatures are verified in batches, there or by an executor the caller gives (threads,
+  or worker processes: the cryptography library releases the GIL while it verifies, but the caller holds it
+  while it checks the other rules). Batch results are read back in journal order, so the entry reported is
+  the first broken one however the batches ran.
 - The rules are written once (``check_shape``, ``parse_counters``, ``check_counters``) and every entry goes
   through all of them. The verifier's fast path (the default) only skips parsing a money counter again when
   its string is the previous entry's, which cannot change the verdict; ``fast=False`` skips nothing.
@@ -60,9 +61,11 @@ from openvcr.core.errors import (
     InvalidDeltaError,
     JournalError,
     MalformedEntryError,
+    ShiftTotalsError,
     SignatureInvalidError,
 )
 from openvcr.core.money import CENT, MoneyError, money
+from openvcr.core.shift import REPORT_TYPES, ShiftChecker
 from openvcr.core.signing import PublicKey, first_invalid_signature
 
 FORMAT_VERSION = 1
@@ -80,6 +83,8 @@ class DocType(StrEnum):
     PREPAYMENT = "prepayment"
     PREPAYMENT_REFUND = "prepayment_refund"
     VSDC_INVOICE = "vsdc_invoice"
+    X_REPORT = "x_report"
+    Z_REPORT = "z_report"
 
 
 DOC_TYPES: frozenset[str] = frozenset(t.value for t in DocType)
@@ -538,6 +543,9 @@ class JournalVerifier:
 
     Signatures are checked ``batch_size`` at a time by ``executor`` (``None``: in the caller's thread), at
     most ``in_flight`` batches pending; the verdict does not depend on these either.
+
+    ``shifts=False`` (for a journal whose last counters count no X or Z report, so that no entry needs its
+    shift added up) skips the shift totals; a report entry met anyway is then a ``ShiftTotalsError``.
     """
 
     def __init__(
@@ -549,6 +557,7 @@ class JournalVerifier:
         batch_size: int = 256,
         in_flight: int = 4,
         fast: bool = True,
+        shifts: bool = True,
     ) -> None:
         self.register_id = register_id
         self.key = public_key
@@ -560,6 +569,7 @@ class JournalVerifier:
         self._raw_counters: Mapping[str, Any] = self._counters.to_json()
         self._signatures = _SignatureBatches(public_key, executor, batch_size, in_flight)
         self._failure: JournalError | None = None
+        self._shifts = ShiftChecker() if shifts else None
 
     def _fail(self, error: JournalError) -> JournalError:
         # A signature failure of an earlier entry wins over this entry's failure.
@@ -643,6 +653,14 @@ class JournalVerifier:
         failed = self._signatures.add(number, digest, entry.signature)
         if failed is not None:
             raise self._fail(self._signature_error(failed))
+        if self._shifts is not None:
+            problem = self._shifts.feed(content["type"], number, content["time"], content["body"])
+        elif content["type"] in REPORT_TYPES:
+            problem = f"entry #{number}: a {content['type']} in a journal whose head counts no report"
+        else:
+            problem = None
+        if problem is not None:
+            raise self._fail(ShiftTotalsError(problem, register_id=register_id, number=number))
         self.count = number
         self.last_hash = actual_hash
         self._counters = counters

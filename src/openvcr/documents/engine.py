@@ -18,12 +18,17 @@ Rules:
 - A failure while recording a registered document (after SRC answered) is a 502 with ``mayResubmit: false``:
   the document stays ``sent`` and recovery completes it from SRC's stored answer.
 - Recovery, resume and drop exist once, here, for every kind; a kind plugs in through ``DocumentKind``.
+- Webhook events (``webhooks.service.emit``) are written in the transaction of the state they tell:
+  ``<kind>.completed`` when a document completes (``sale.completed`` …), plus ``document.fiscalized`` when it
+  completes after its request was answered without a receipt (deferred, in doubt or recovered);
+  ``document.deferred`` and ``document.dropped`` when it becomes so. A rolled-back transaction emits nothing.
 - The stored response of a completed document carries ``receiptUrl``, its public receipt page under
   ``Settings.public_url`` (``receipt_url``): it is part of the response a replay repeats byte for byte.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -57,6 +62,8 @@ from openvcr.registers import journal
 from openvcr.registers.signing_keys import signer_for
 from openvcr.schemas import json_bytes
 from openvcr.store.db import Database, now_ms
+from openvcr.webhooks.models import DOCUMENT_DEFERRED, DOCUMENT_DROPPED, DOCUMENT_FISCALIZED, EVENTS
+from openvcr.webhooks.service import emit
 
 log = logging.getLogger("openvcr.documents")
 S = DocumentState
@@ -163,6 +170,17 @@ def src_summary(stored: Mapping[str, Any]) -> dict[str, Any]:
 def response_bytes(model: BaseModel) -> bytes:
     """A response model as the exact JSON bytes the API answers."""
     return json_bytes(model.model_dump(by_alias=True))
+
+
+def _event_data(kind: DocumentKind, document: Document, detail_id: int, **fields: Any) -> dict[str, Any]:
+    """What a document's webhook event tells (beside ``registerId``)."""
+    return {
+        "documentType": kind.api_type,
+        "id": detail_id,
+        "urlId": document.url_id,
+        "statusUrl": kind.status_path.format(id=detail_id),
+        **fields,
+    }
 
 
 def src_key(document: Document) -> str:
@@ -284,9 +302,17 @@ class DocumentEngine:
         return document, detail_id, reservations
 
     def _complete(
-        self, conn: Connection, kind: DocumentKind, document: Document, detail_id: int, receipt: Receipt
+        self,
+        conn: Connection,
+        kind: DocumentKind,
+        document: Document,
+        detail_id: int,
+        receipt: Receipt,
+        *,
+        late: bool = False,
     ) -> bytes:
-        """Complete ``document`` with SRC's ``receipt`` in ``conn``: effects, journal, outbox, stored response."""
+        """Complete ``document`` with SRC's ``receipt`` in ``conn``: effects, journal, outbox, stored response
+        (``late``: its request was answered without a receipt)."""
         stored = receipt_json(receipt)
         completed = replace(document, receipt=stored)
         entry = kind.complete(conn, completed, detail_id, receipt)
@@ -312,9 +338,17 @@ class DocumentEngine:
                     "language": document.receipt_language or "hy",
                 },
             )
+        if document.receipt_phone:
+            sms = {"urlId": document.url_id, "phone": document.receipt_phone, "language": document.receipt_language}
+            enqueue(conn, "receipt_sms", f"receipt-sms:{document.url_id}", sms)
         url = receipt_url(self.settings.public_url, document.url_id, stored, document.receipt_language)
         body = response_bytes(kind.created(conn, completed, detail_id, url))
         repo.transition(conn, document, S.COMPLETED, receipt=stored, response=body, error=None)
+        data = _event_data(kind, document, detail_id, **json.loads(body, parse_float=Decimal))
+        if f"{kind.api_type}.completed" in EVENTS:  # a kind without a completion event (a shift report) has none
+            emit(conn, document.register_id, f"{kind.api_type}.completed", data)
+        if late:
+            emit(conn, document.register_id, DOCUMENT_FISCALIZED, data)
         return body
 
     # ---- failures and what the client is told ----------------------------------------------------------------
@@ -352,6 +386,7 @@ class DocumentEngine:
         """SRC certainly registered nothing: defer (late fiscalization on) or drop; return whether deferred."""
         if repo.late_fiscalization(conn, document.register_id):
             repo.transition(conn, document, S.DEFERRED, error=why)
+            emit(conn, document.register_id, DOCUMENT_DEFERRED, _event_data(kind, document, detail_id, error=why))
             return True
         self._drop(conn, kind, document, detail_id, why)
         return False
@@ -360,6 +395,7 @@ class DocumentEngine:
     def _drop(conn: Connection, kind: DocumentKind, document: Document, detail_id: int, why: str) -> None:
         kind.drop(conn, document, detail_id)
         repo.transition(conn, document, S.DROPPED, error=why[:2000])
+        emit(conn, document.register_id, DOCUMENT_DROPPED, _event_data(kind, document, detail_id, error=why[:2000]))
 
     # ---- a document found under its key --------------------------------------------------------------------
 
@@ -418,7 +454,7 @@ class DocumentEngine:
                 elif attempt.state == "done":
                     receipt = self.src.outcome(src_key(document))
                     assert receipt is not None
-                    self._complete(conn, kind, current, detail_id, receipt)
+                    self._complete(conn, kind, current, detail_id, receipt, late=True)
                 elif current.state is not S.IN_DOUBT:
                     repo.transition(conn, current, S.IN_DOUBT, error=attempt.note)
                 fresh = repo.by_id(conn, document.id)
@@ -507,7 +543,7 @@ class DocumentEngine:
         assert isinstance(receipt, Receipt)
         with self.db.write() as conn:
             self.src.record(conn, reservations, results)
-            self._complete(conn, kind, current, detail_id, receipt)
+            self._complete(conn, kind, current, detail_id, receipt, late=True)
         return True
 
     def purge_keys(self, retention_days: float) -> int:

@@ -69,6 +69,7 @@ class Document:
     cashier_id: int
     receipt_email: str | None
     receipt_language: str | None
+    receipt_phone: str | None  # E.164: a receipt SMS goes there on completion
     src_request: dict[str, Any] | None
     receipt: dict[str, Any] | None
     response: bytes | None
@@ -132,6 +133,7 @@ class Draft:
     request: PrintRequest | ReturnRequest
     attach: Callable[[Connection, int], int]
     receipt: ReceiptRequest | None = None
+    sms_phone: str | None = None  # the buyer's E.164 phone, when the register sends receipt SMS
 
 
 @dataclass(frozen=True)

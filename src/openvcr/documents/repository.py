@@ -43,6 +43,7 @@ def _document(row: Any) -> Document:
         cashier_id=int(row.cashier_id),
         receipt_email=row.receipt_email,
         receipt_language=row.receipt_language,
+        receipt_phone=row.receipt_phone,
         src_request=row.src_request,
         receipt=row.receipt,
         response=None if row.response is None else str(row.response).encode("utf-8"),
@@ -78,6 +79,7 @@ def insert(
             "cashier_id": draft.cashier_id,
             "receipt_email": draft.receipt.email if draft.receipt else None,
             "receipt_language": draft.receipt.language if draft.receipt else None,
+            "receipt_phone": draft.sms_phone,
             "created_at": now,
             "updated_at": now,
         },
@@ -160,6 +162,7 @@ DOCUMENT_COLUMNS = (
     documents.c.completed_at,
     documents.c.receipt_email,
     documents.c.receipt_language,
+    documents.c.receipt_phone,
 )
 
 

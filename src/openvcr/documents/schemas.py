@@ -9,9 +9,9 @@ from typing import Annotated, Any, Literal
 from pydantic import EmailStr, Field, field_validator, model_validator
 
 from openvcr.core.limits import MAX_ID
+from openvcr.core.phone import is_e164
 from openvcr.schemas import ApiModel, MoneyOut, OutModel, Text, TextEntry
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -46,7 +46,7 @@ class BuyerIn(ApiModel):
     @field_validator("phone")
     @classmethod
     def _e164(cls, value: str | None) -> str | None:
-        if value is not None and not _E164.match(value):
+        if value is not None and not is_e164(value):
             raise ValueError("phone must be in E.164 form, e.g. +37491123456")
         return value
 

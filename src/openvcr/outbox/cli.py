@@ -1,7 +1,8 @@
 """``openvcr outbox …``: what waits to be delivered after commit, what was delivered, what failed and why.
 
-A kind whose delivery is not configured here (receipt e-mails without ``OPENVCR_SMTP_URL``) shows its pending
-messages as *held*: no worker takes them until it is configured.
+A kind whose delivery is not configured here (receipt e-mails without ``OPENVCR_SMTP_URL``, receipt SMS without
+``OPENVCR_SMPP_URL``) shows its pending messages as *held*: no worker takes them until it is configured.
+``sent``: accepted by a receiver that confirms later (an SMSC), waiting for its delivery receipt.
 """
 
 from __future__ import annotations
@@ -14,15 +15,19 @@ from rich.console import Console
 from rich.table import Table
 
 from openvcr.commands import existing_database
-from openvcr.config import get_settings
+from openvcr.config import Settings, get_settings
 from openvcr.outbox import repository
-from openvcr.outbox.models import DELIVERED, FAILED, PENDING
-from openvcr.receipts.delivery import held_kinds
+from openvcr.outbox.models import DELIVERED, FAILED, PENDING, SENT
+from openvcr.receipts import delivery, sms_delivery
 
 outbox_app = typer.Typer(help="The outbox: documents waiting to be delivered after commit.")
 
 HELD = "held"
-STATUSES = (PENDING, HELD, DELIVERED, FAILED)
+STATUSES = (PENDING, HELD, SENT, DELIVERED, FAILED)
+
+
+def held_kinds(settings: Settings) -> dict[str, str]:
+    return {**delivery.held_kinds(settings), **sms_delivery.held_kinds(settings)}
 
 
 def _time(ms: int | None) -> str:
@@ -56,13 +61,14 @@ def status_command(
             out.append(item)
         typer.echo(json.dumps(out))
         return
-    table = Table("kind", "pending", "held", "delivered", "failed", "oldest pending (UTC)")
+    table = Table("kind", "pending", "held", "sent", "delivered", "failed", "oldest pending (UTC)")
     for row in rows:
         is_held = row.kind in held
         table.add_row(
             row.kind,
             "0" if is_held else str(row.pending),
             str(row.pending) if is_held else "0",
+            str(row.sent),
             str(row.delivered),
             str(row.failed),
             _time(row.oldest_pending_at),
@@ -114,13 +120,14 @@ def list_command(
                         "createdAt": row.created_at,
                         "deliveredAt": row.delivered_at,
                         "heldReason": held.get(row.kind) if state == HELD else None,
+                        "remoteIds": list(row.remote_ids),
                     }
                     for row, state in shown
                 ]
             )
         )
         return
-    table = Table("id", "kind", "key", "status", "attempts", "next attempt (UTC)", "last error")
+    table = Table("id", "kind", "key", "status", "attempts", "next attempt (UTC)", "receiver ids", "last error")
     for row, state in shown:
         error = row.last_error or (held.get(row.kind, "") if state == HELD else "")
         table.add_row(
@@ -130,6 +137,7 @@ def list_command(
             state,
             str(row.attempts),
             _time(row.next_attempt_at) if state == PENDING else "",
+            " ".join(row.remote_ids),
             error,
         )
     Console().print(table)

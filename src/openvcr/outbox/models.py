@@ -9,6 +9,7 @@ from typing import Any
 PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"
+SENT = "sent"  # accepted by a receiver that confirms later (an SMSC): delivered or failed on its receipt
 
 # Outcomes of an attempt (``outbox_attempts.outcome``) before it ends as delivered, retry or failed.
 STARTED = "started"
@@ -32,8 +33,13 @@ class OutboxMessage:
     attempt: int  # the number of this attempt (1 for the first)
 
 
-Deliverer = Callable[[OutboxMessage], None]
-"""Delivers one message; raises ``DeliveryRetryable`` or ``DeliveryRejected`` when it does not succeed."""
+AWAITING_CONFIRMATION = "awaiting_confirmation"
+"""What a deliverer returns when the receiver accepted the message and confirms it later (the message is
+``sent`` until ``repository.confirm`` settles it)."""
+
+Deliverer = Callable[[OutboxMessage], object]
+"""Delivers one message; raises ``DeliveryRetryable`` or ``DeliveryRejected`` when it does not succeed. It
+returns None (delivered) or ``AWAITING_CONFIRMATION`` (sent; the receiver's receipt settles it later)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class KindStatus:
     delivered: int
     failed: int
     oldest_pending_at: int | None
+    sent: int = 0  # accepted, waiting for the receiver's confirmation
 
 
 @dataclass(frozen=True)
@@ -58,3 +65,4 @@ class MessageInfo:
     last_error: str | None
     created_at: int
     delivered_at: int | None
+    remote_ids: tuple[str, ...] = ()  # the receiver's ids of its parts (an SMSC's message ids), in part order

@@ -1,4 +1,5 @@
-"""The outbox's SQL: enqueue in the caller's transaction, claim and finish an attempt, status counts."""
+"""The outbox's SQL: enqueue in the caller's transaction, claim and finish an attempt, status counts, and the
+later confirmations of receivers that give ids of their own (``record_acceptance``, ``confirm``)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from openvcr.outbox.models import (
     FAILED,
     HANDED_OVER,
     PENDING,
+    SENT,
     STARTED,
     KindStatus,
     MessageInfo,
     OutboxMessage,
 )
 from openvcr.store.db import now_ms
+from openvcr.store.schema.confirmations import outbox_confirmations
 from openvcr.store.schema.outbox import outbox_attempts, outbox_messages
 
 
@@ -100,10 +103,13 @@ def claim(
 def finish(
     conn: Connection, message: OutboxMessage, outcome: str, error: str | None, *, now: int, next_attempt_at: int
 ) -> None:
-    """Record how an attempt ended (``delivered``, ``failed`` or ``retry`` at ``next_attempt_at``); free the lease."""
+    """Record how an attempt ended (``delivered``, ``sent``, ``failed`` or ``retry`` at ``next_attempt_at``); free
+    the lease. ``sent``: the receiver accepted it and confirms later (receipts that came first settle it now)."""
     values: dict[str, Any] = {"locked_until": None, "last_error": error}
     if outcome == "delivered":
         values.update(status=DELIVERED, delivered_at=now)
+    elif outcome == SENT:
+        values.update(status=SENT)
     elif outcome == "failed":
         values.update(status=FAILED)
     else:
@@ -119,6 +125,8 @@ def finish(
         )
         .values(finished_at=now, outcome=outcome, error=error)
     )
+    if outcome == SENT:
+        _settle(conn, message.id, now)
 
 
 def status(conn: Connection, kinds: Iterable[str] | None = None) -> list[KindStatus]:
@@ -144,6 +152,7 @@ def status(conn: Connection, kinds: Iterable[str] | None = None) -> list[KindSta
             delivered=by_status.get(DELIVERED, 0),
             failed=by_status.get(FAILED, 0),
             oldest_pending_at=oldest.get(kind),
+            sent=by_status.get(SENT, 0),
         )
         for kind, by_status in sorted(counts.items())
     ]
@@ -181,14 +190,33 @@ def handed_over_before(conn: Connection, message: OutboxMessage) -> int | None:
 
 
 def list_messages(
-    conn: Connection, kinds: Iterable[str] | None = None, status: str | None = None, limit: int = 50
+    conn: Connection,
+    kinds: Iterable[str] | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    *,
+    key_prefix: str | None = None,
 ) -> list[MessageInfo]:
-    """The newest messages (of ``kinds``, in ``status``), newest first, with their last error."""
+    """The newest messages (of ``kinds``, in ``status``, whose key starts with ``key_prefix``), newest first,
+    with their last error and the receiver's ids of their parts."""
     query = select(outbox_messages).order_by(outbox_messages.c.id.desc()).limit(limit)
+    if key_prefix is not None:
+        escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(outbox_messages.c.key.like(escaped + "%", escape="\\"))
     if kinds is not None:
         query = query.where(outbox_messages.c.kind.in_(list(kinds)))
     if status is not None:
         query = query.where(outbox_messages.c.status == status)
+    rows = list(conn.execute(query))
+    remote: dict[int, list[str]] = {}
+    if rows:
+        parts = conn.execute(
+            select(outbox_confirmations.c.message_id, outbox_confirmations.c.remote_id)
+            .where(outbox_confirmations.c.message_id.in_([row.id for row in rows]))
+            .order_by(outbox_confirmations.c.message_id, outbox_confirmations.c.part)
+        )
+        for part in parts:
+            remote.setdefault(int(part.message_id), []).append(part.remote_id)
     return [
         MessageInfo(
             id=int(row.id),
@@ -200,6 +228,107 @@ def list_messages(
             last_error=row.last_error,
             created_at=int(row.created_at),
             delivered_at=None if row.delivered_at is None else int(row.delivered_at),
+            remote_ids=tuple(remote.get(int(row.id), ())),
         )
-        for row in conn.execute(query)
+        for row in rows
     ]
+
+
+def payload_of(conn: Connection, message_id: int) -> tuple[str, str, dict[str, Any]] | None:
+    """The kind, key and payload of a message (None when there is none)."""
+    row = conn.execute(
+        select(outbox_messages.c.kind, outbox_messages.c.key, outbox_messages.c.payload).where(
+            outbox_messages.c.id == message_id
+        )
+    ).first()
+    return None if row is None else (row.kind, row.key, json.loads(row.payload))
+
+
+def requeue(conn: Connection, message_id: int, payload: Mapping[str, Any]) -> bool:
+    """Make a delivered or failed message due again now, with ``payload`` (a replay: the same key, later
+    attempts numbered on); False when it is pending already or does not exist."""
+    now = now_ms()
+    result = conn.execute(
+        update(outbox_messages)
+        .where(outbox_messages.c.id == message_id, outbox_messages.c.status != PENDING)
+        .values(
+            status=PENDING,
+            next_attempt_at=now,
+            locked_until=None,
+            last_error=None,
+            delivered_at=None,
+            payload=json.dumps(dict(payload), sort_keys=True, separators=(",", ":")),
+        )
+    )
+    return bool(result.rowcount)
+
+
+# ---- receivers that confirm later (an SMSC's delivery receipts) ---------------------------------------------
+
+
+def record_acceptance(conn: Connection, message: OutboxMessage, part: int, remote_id: str, *, now: int) -> None:
+    """Record that the receiver accepted ``part`` of ``message`` under its own id ``remote_id`` (own transaction,
+    at once: a later attempt does not send that part again, and its receipt finds the message)."""
+    conn.execute(
+        insert(outbox_confirmations).values(
+            message_id=message.id, part=part, remote_id=remote_id, accepted_at=now, outcome=None
+        )
+    )
+
+
+def accepted_parts(conn: Connection, message: OutboxMessage) -> dict[int, str]:
+    """The parts of ``message`` a receiver already accepted (part → its id)."""
+    rows = conn.execute(
+        select(outbox_confirmations.c.part, outbox_confirmations.c.remote_id).where(
+            outbox_confirmations.c.message_id == message.id
+        )
+    )
+    return {int(row.part): row.remote_id for row in rows}
+
+
+def confirm(
+    conn: Connection, kinds: Iterable[str], remote_id: str, *, delivered: bool, detail: str | None, now: int
+) -> int | None:
+    """A receiver's receipt for its id ``remote_id`` (of a message of ``kinds``): record it and settle the message
+    once it is ``sent`` (every part delivered → ``delivered``; a part failed → ``failed`` with ``detail``).
+    Returns the message's id; None when no message of ``kinds`` waits for that id (nothing is changed)."""
+    row = conn.execute(
+        select(outbox_confirmations.c.id, outbox_confirmations.c.message_id)
+        .join(outbox_messages, outbox_messages.c.id == outbox_confirmations.c.message_id)
+        .where(
+            outbox_confirmations.c.remote_id == remote_id,
+            outbox_confirmations.c.outcome.is_(None),
+            outbox_messages.c.kind.in_(sorted(kinds)),
+        )
+        .order_by(outbox_confirmations.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    conn.execute(
+        update(outbox_confirmations)
+        .where(outbox_confirmations.c.id == row.id)
+        .values(outcome=DELIVERED if delivered else FAILED, detail=detail, confirmed_at=now)
+    )
+    _settle(conn, int(row.message_id), now)
+    return int(row.message_id)
+
+
+def _settle(conn: Connection, message_id: int, now: int) -> None:
+    """Move a ``sent`` message to ``delivered`` or ``failed`` once its parts' receipts say so."""
+    parts = list(
+        conn.execute(
+            select(outbox_confirmations.c.outcome, outbox_confirmations.c.detail)
+            .where(outbox_confirmations.c.message_id == message_id)
+            .order_by(outbox_confirmations.c.part)
+        )
+    )
+    failed = [part for part in parts if part.outcome == FAILED]
+    waiting = [part for part in parts if part.outcome is None]
+    sent = and_(outbox_messages.c.id == message_id, outbox_messages.c.status == SENT)
+    if failed:
+        conn.execute(
+            update(outbox_messages).where(sent).values(status=FAILED, last_error=failed[0].detail or "not delivered")
+        )
+    elif parts and not waiting:
+        conn.execute(update(outbox_messages).where(sent).values(status=DELIVERED, delivered_at=now))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+
+from sqlalchemy import Connection
 
 from openvcr.outbox import repository
-from openvcr.outbox.models import Deliverer, DeliveryRejected, OutboxMessage
+from openvcr.outbox.models import AWAITING_CONFIRMATION, SENT, Deliverer, DeliveryRejected, OutboxMessage
 from openvcr.store.db import Database, now_ms
 
 log = logging.getLogger("openvcr.outbox")
@@ -17,6 +19,11 @@ def backoff_ms(attempt: int, *, base_seconds: float, max_seconds: float) -> int:
     """The wait after the ``attempt``-th failed try: ``base × 2^(attempt−1)``, at most ``max_seconds``."""
     delay = base_seconds * (2 ** max(0, attempt - 1))
     return int(min(delay, max_seconds) * 1000)
+
+
+Finished = Callable[[Connection, OutboxMessage, str, str | None], None]
+"""Called with ``(conn, message, outcome, error)`` in the transaction that records a message ``delivered`` or
+``failed`` (not on a retry): what it writes commits exactly when the outcome does."""
 
 
 class OutboxWorker:
@@ -31,6 +38,7 @@ class OutboxWorker:
         max_delay_seconds: float = 300.0,
         lease_seconds: float = 60.0,
         batch_size: int = 50,
+        on_finished: Finished | None = None,
     ) -> None:
         self.db = db
         self.deliverers = dict(deliverers)
@@ -38,6 +46,7 @@ class OutboxWorker:
         self.max_delay_seconds = max_delay_seconds
         self.lease_ms = int(lease_seconds * 1000)
         self.batch_size = batch_size
+        self.on_finished = on_finished
 
     def _claim(self, now: int, exclude: Iterable[int] = ()) -> OutboxMessage | None:
         """Take one due message: lease it and record the start of an attempt, in one transaction."""
@@ -57,6 +66,8 @@ class OutboxWorker:
         delay = backoff_ms(message.attempt, base_seconds=self.base_delay_seconds, max_seconds=self.max_delay_seconds)
         with self.db.write() as conn:
             repository.finish(conn, message, outcome, error, now=now, next_attempt_at=now + delay)
+            if self.on_finished is not None and outcome in ("delivered", "failed"):
+                self.on_finished(conn, message, outcome, error)
 
     def deliver_one(self, now: int | None = None, exclude: Iterable[int] = ()) -> OutboxMessage | None:
         """Deliver (or try to deliver) one due message (not in ``exclude``); None when nothing is due."""
@@ -65,7 +76,7 @@ class OutboxWorker:
             return None
         deliverer = self.deliverers[message.kind]
         try:
-            deliverer(message)
+            result = deliverer(message)
         except DeliveryRejected as exc:
             log.warning("outbox message %s (%s) rejected: %s", message.key, message.kind, exc)
             self._finish(message, "failed", str(exc) or type(exc).__name__)
@@ -73,7 +84,7 @@ class OutboxWorker:
             log.info("outbox message %s (%s) attempt %d: %s", message.key, message.kind, message.attempt, exc)
             self._finish(message, "retry", str(exc) or type(exc).__name__)
         else:
-            self._finish(message, "delivered", None)
+            self._finish(message, SENT if result == AWAITING_CONFIRMATION else "delivered", None)
         return message
 
     def run_once(self, now: int | None = None) -> int:

@@ -55,6 +55,7 @@ def _prepayment_document(row: Row[Any]) -> PrepaymentDocument:
         created_at=row.created_at,
         url_id=row.url_id,
         receipt_language=row.receipt_language,
+        receipt_phone=row.receipt_phone,
     )
 
 

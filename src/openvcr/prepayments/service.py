@@ -129,7 +129,8 @@ class PrepaymentsService:
                 amount=amount,
             )
 
-        return Draft(cashier.id, request, attach, ReceiptRequest.of(buyer.receipt))
+        phone = buyer.phone if register.sms_receipts else None
+        return Draft(cashier.id, request, attach, ReceiptRequest.of(buyer.receipt), sms_phone=phone)
 
     def refund_prepayment(self, register_id: int, body: PrepaymentRefundCreate, key: RequestKey) -> Outcome:
         return self.engine.run(
@@ -177,7 +178,8 @@ class PrepaymentsService:
                 amount=entry.remaining,
             )
 
-        return Draft(cashier.id, request, attach, ReceiptRequest.of(body.receipt))
+        phone = found.receipt_phone if register.sms_receipts else None
+        return Draft(cashier.id, request, attach, ReceiptRequest.of(body.receipt), sms_phone=phone)
 
     def prepayment(self, entity_id: int, prepayment_id: int) -> PrepaymentView:
         """One prepayment of the entity with its ledger state, live refund and cashier (any state)."""

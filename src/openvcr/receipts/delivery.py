@@ -15,6 +15,9 @@ Rules:
   accepted the envelope and before DATA. An attempt that crashed after that record is in doubt: the next
   attempt fails the message with an "in doubt" error instead of sending it again (see ``smtp``). Retries use
   the same ``Message-ID`` (``<receipt.<urlId>.<message id>@<From domain>>``).
+- When a message ends — sent, or failed for good — the webhook event ``receiptEmail.delivered`` or
+  ``receiptEmail.failed`` is emitted in the very transaction that records it (``receipt_email_finished``), so
+  it is emitted exactly once per message.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from __future__ import annotations
 import logging
 import time
 from typing import Final
+
+from sqlalchemy import Connection
 
 from openvcr.config import Settings
 from openvcr.outbox import repository as outbox
@@ -34,6 +39,9 @@ from openvcr.receipts.mail import address, compose
 from openvcr.receipts.pdf import render_pdf
 from openvcr.receipts.service import find_document
 from openvcr.store.db import Database
+from openvcr.webhooks.models import RECEIPT_EMAIL_DELIVERED, RECEIPT_EMAIL_FAILED
+from openvcr.webhooks.repository import register_of_url_id
+from openvcr.webhooks.service import emit
 
 log = logging.getLogger("openvcr.receipts.mail")
 
@@ -129,6 +137,26 @@ class ReceiptMailer:
         log.info("receipt %s e-mailed (%s)", document.url_id, language)
 
 
+def receipt_email_finished(conn: Connection, message: OutboxMessage, outcome: str, error: str | None) -> None:
+    """Emit ``receiptEmail.delivered``/``failed`` in the transaction that records the message's end."""
+    url_id = str(message.payload.get("urlId", ""))
+    register_id = register_of_url_id(conn, url_id)
+    if register_id is None:
+        return
+    kind = str(message.payload.get("document") or "")
+    head, *rest = kind.split("_")
+    data = {
+        "documentType": head + "".join(part.title() for part in rest),
+        "urlId": url_id,
+        "email": message.payload.get("email"),
+        "language": message.payload.get("language"),
+    }
+    if outcome == "delivered":
+        emit(conn, register_id, RECEIPT_EMAIL_DELIVERED, data)
+    else:
+        emit(conn, register_id, RECEIPT_EMAIL_FAILED, {**data, "error": error})
+
+
 def mail_worker(settings: Settings, db: Database) -> OutboxWorker | None:
     """The outbox worker sending receipt e-mails, or None when SMTP is not configured (messages are held)."""
     server = smtp_server(settings)
@@ -140,4 +168,5 @@ def mail_worker(settings: Settings, db: Database) -> OutboxWorker | None:
         base_delay_seconds=settings.mail_retry_base_seconds,
         max_delay_seconds=settings.mail_retry_max_seconds,
         lease_seconds=MAIL_LEASE_SECONDS,
+        on_finished=receipt_email_finished,
     )

@@ -375,9 +375,9 @@ def find_document(conn: Connection, url_id: str) -> ReceiptDocument | None:
             documents.c.url_id == url_id, documents.c.state == DocumentState.COMPLETED
         )
     ).first()
-    if found is None:
+    table = None if found is None else DOCUMENT_TABLES.get(found.kind)
+    if found is None or table is None:  # a shift report has no public receipt page
         return None
-    table = DOCUMENT_TABLES[found.kind]
     row = conn.execute(with_document(table).where(table.c.document_id == found.id)).one()
     document = _document(conn, found.kind, row)
     return replace(document, verification=verify_document(conn, document))

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from openvcr.core.errors import JournalError, NotFound, OpenVCRError
+from openvcr.core.errors import JournalError, NotFound, OpenVCRError, ValidationFailed
 from openvcr.core.limits import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
@@ -148,7 +148,10 @@ def verify_command(
     _print_report(report, source)
 
 
-registers_app = typer.Typer(help="Registers: list them, change their settings.", no_args_is_help=True)
+registers_app = typer.Typer(
+    help="Registers: add them, give them their SRC certificates, list them, change their settings.",
+    no_args_is_help=True,
+)
 OnOff = Literal["on", "off"]
 _LIMIT_DEFAULTS = tuple(f"{getattr(DEFAULT_LIMITS, item.name).normalize():f}" for item in fields(Limits))
 
@@ -158,15 +161,31 @@ def registers_list(
     database: Annotated[str | None, typer.Option("--database", help="Database URL (default: settings).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Every register: its CRN, SRC status and late fiscalization setting."""
+    """Every register: mode, SRC status, CRN, its own certificate's expiry, late fiscalization, business."""
+    from openvcr.authority.identity import days_left, iso_date
+    from openvcr.authority.repository import load_identity
     from openvcr.registers.repository import list_registers
+    from openvcr.store.db import now_ms
 
     db = _open(database)
     try:
         with db.read() as conn:
             found = list_registers(conn)
+            identities = {r.id: load_identity(conn, r.id) for r in found}
     finally:
         db.dispose()
+    now = now_ms()
+
+    def certificate(register_id: int) -> dict[str, object] | None:
+        identity = identities[register_id]
+        if identity is None:
+            return None
+        if identity.not_after is None:
+            return {"status": "awaiting", "notAfter": None, "daysLeft": None, "serial": None}
+        left = days_left(identity.not_after, now)
+        status = "expired" if identity.not_after <= now else "expiring" if left < 30 else "valid"
+        return {"status": status, "notAfter": identity.not_after, "daysLeft": left, "serial": identity.cert_serial}
+
     if as_json:
         rows = [
             {
@@ -175,8 +194,13 @@ def registers_list(
                 "crn": r.crn,
                 "mode": r.mode,
                 "authorityStatus": r.authority_status,
+                "disabled": r.disabled_at is not None,
+                "certificate": certificate(r.id),
                 "lateFiscalization": r.late_fiscalization,
+                "smsReceipts": r.sms_receipts,
                 "business": r.tin,
+                "address": r.address,
+                "tradingName": r.trading_platform_name,
                 "limits": {
                     "maxQuantity": str(r.limits.max_quantity),
                     "maxUnitPrice": str(r.limits.max_unit_price),
@@ -189,10 +213,18 @@ def registers_list(
         ]
         typer.echo(json.dumps(rows))
         return
-    table = Table("id", "kind", "crn", "mode", "SRC status", "late fiscalization", "business")
+    table = Table("id", "kind", "crn", "mode", "SRC status", "certificate", "late fiscalization", "business")
     for r in found:
+        cert = certificate(r.id)
+        if cert is None:
+            shown = "global" if r.kind == "ehdm" else ""
+        elif cert["notAfter"] is None:
+            shown = "awaiting import"
+        else:
+            shown = f"{cert['status']} {iso_date(int(str(cert['notAfter'])))[:10]} ({cert['daysLeft']} d)"
+        status = "disabled" if r.disabled_at is not None else r.authority_status
         table.add_row(
-            str(r.id), r.kind, r.crn or "", r.mode, r.authority_status,
+            str(r.id), r.kind, r.crn or "", r.mode, status, shown,
             "on" if r.late_fiscalization else "off", f"{r.tin} {r.entity_name}",
         )  # fmt: skip
     console.print(table)
@@ -207,6 +239,14 @@ def registers_update(
             "--late-fiscalization",
             help="on: documents SRC cannot take now are kept and fiscalized later, in order (the client is "
             "told not to resend); off (default): they are dropped and the client resubmits.",
+        ),
+    ] = None,
+    sms_receipts: Annotated[
+        OnOff | None,
+        typer.Option(
+            "--sms-receipts",
+            help="on: a sale, refund or prepayment whose buyer gave an E.164 phone gets its receipt by SMS "
+            "(needs OPENVCR_SMPP_URL, see docs/sms.md); off (default): no SMS.",
         ),
     ] = None,
     max_quantity: Annotated[
@@ -232,12 +272,17 @@ def registers_update(
         str | None,
         typer.Option("--max-prepayment", help=f"The largest prepayment in AMD, or 'default' ({_LIMIT_DEFAULTS[4]})."),
     ] = None,
+    address: Annotated[str | None, typer.Option("--address", help="The address printed on its receipts.")] = None,
+    trading_name: Annotated[
+        str | None, typer.Option("--trading-name", help="Its trading platform name (shown on receipts).")
+    ] = None,
     database: Annotated[str | None, typer.Option("--database", help="Database URL (default: settings).")] = None,
 ) -> None:
-    """Change a register's settings: late fiscalization and its sane limits (see docs/api.md, "Limits")."""
+    """Change a register's settings: address, trading name, late fiscalization, receipt SMS and its sane limits
+    (see docs/api.md, "Limits")."""
     from decimal import Decimal, InvalidOperation
 
-    from openvcr.registers.repository import set_late_fiscalization, set_limits
+    from openvcr.registers.repository import set_late_fiscalization, set_limits, set_sms_receipts
 
     given = {
         "max_quantity": max_quantity,
@@ -258,25 +303,45 @@ def registers_update(
         except InvalidOperation:
             err_console.print(f"[red]--{name.replace('_', '-')}: not a number[/red]")
             raise typer.Exit(2) from None
-    if late_fiscalization is None and not limits:
-        err_console.print("[red]Nothing to change: give --late-fiscalization on|off or a --max-… limit[/red]")
+    details = address is not None or trading_name is not None
+    if late_fiscalization is None and sms_receipts is None and not limits and not details:
+        err_console.print(
+            "[red]Nothing to change: give --address, --trading-name, --late-fiscalization on|off, "
+            "--sms-receipts on|off or a --max-… limit[/red]"
+        )
         raise typer.Exit(2)
+    from openvcr.registers.onboarding import update_details
+
     db = _open(database)
     try:
+        if details:
+            update_details(db, register, address=address, trading_name=trading_name)
         with db.write() as conn:
             if late_fiscalization is not None:
                 set_late_fiscalization(conn, register, late_fiscalization == "on")
+            if sms_receipts is not None:
+                set_sms_receipts(conn, register, sms_receipts == "on")
             chosen = set_limits(conn, register, limits) if limits else None
     except ValueError as exc:
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+    except OpenVCRError as exc:
+        err_console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2 if isinstance(exc, NotFound | ValidationFailed) else 1) from None
     finally:
         db.dispose()
+    if details:
+        console.print(f"Register {register}: address and trading name saved")
     if late_fiscalization is not None:
         console.print(f"Register {register}: late fiscalization {late_fiscalization}")
+    if sms_receipts is not None:
+        console.print(f"Register {register}: receipt SMS {sms_receipts}")
     if chosen is not None:
         console.print(
             f"Register {register}: quantity ≤ {chosen.max_quantity}, unit price ≤ {chosen.max_unit_price} AMD, "
             f"sale total ≤ {chosen.max_sale_total} AMD, change ≤ {chosen.max_change} AMD (or the total), "
             f"prepayment ≤ {chosen.max_prepayment} AMD"
         )
+
+
+from openvcr.registers import onboarding_cli as _onboarding_cli  # noqa: E402, F401  (add, cert import, disable …)

@@ -41,6 +41,7 @@ from sqlalchemy import Connection, select
 from openvcr.core.canonical import canonical_bytes_of_parsed
 from openvcr.core.errors import ChainBrokenError, MalformedEntryError, NotFound
 from openvcr.core.journal import GENESIS_HASH, Counters, JournalVerifier, RawEntry, VerifiedJournal
+from openvcr.core.shift import REPORT_TYPES
 from openvcr.core.signing import ALGORITHM, PublicKey, first_invalid_signature, load_public_key
 from openvcr.registers import journal
 from openvcr.store.db import Database, now_ms
@@ -129,6 +130,12 @@ def _head_matches(head: _StoredHead, result: VerifiedJournal) -> bool:
         return Counters.from_json(orjson.loads(head.counters)) == result.counters
     except (orjson.JSONDecodeError, MalformedEntryError):
         return False
+
+
+def _has_reports(head: _StoredHead) -> bool:
+    """Whether the head's counters count an X or Z report (a journal without any needs no shift totals; one
+    whose head hides its reports fails at its first report, and at the head check)."""
+    return head.counters is None or any(f'"{kind}"' in head.counters for kind in REPORT_TYPES)
 
 
 def count_entries(db: Database, register_id: int | None = None) -> int:
@@ -229,14 +236,22 @@ class _SignatureWorkers:
         self._thread_pool: ThreadPoolExecutor | None = None
         self._failed = False
 
-    def verifier(self, register_id: int, key: PublicKey, entries: int, *, fast: bool) -> JournalVerifier:
-        """A verifier for a journal of ``entries`` entries."""
+    def verifier(
+        self, register_id: int, key: PublicKey, entries: int, *, fast: bool, shifts: bool = True
+    ) -> JournalVerifier:
+        """A verifier for a journal of ``entries`` entries (``shifts``: see ``JournalVerifier``)."""
         pool = self._processes() if entries >= self._parallel_from else None
         if pool is None:
-            return JournalVerifier(register_id, key, executor=self._thread_executor(), fast=fast)
+            return JournalVerifier(register_id, key, executor=self._thread_executor(), fast=fast, shifts=shifts)
         in_flight = _IN_FLIGHT_PER_WORKER * self._workers
         return JournalVerifier(
-            register_id, key, executor=pool, batch_size=self._batch_size, in_flight=in_flight, fast=fast
+            register_id,
+            key,
+            executor=pool,
+            batch_size=self._batch_size,
+            in_flight=in_flight,
+            fast=fast,
+            shifts=shifts,
         )
 
     def _thread_executor(self) -> ThreadPoolExecutor | None:
@@ -418,7 +433,7 @@ def verify_database(
             key = load_public_key(reg.public_key_pem)
             with db.read() as conn:
                 head = _stored_head(conn, reg.id)
-                verifier = signatures.verifier(reg.id, key, head.number, fast=fast)
+                verifier = signatures.verifier(reg.id, key, head.number, fast=fast, shifts=_has_reports(head))
                 rows = journal.signed_rows(conn, reg.id, upto=head.number)
 
                 def upcoming(rows: Iterator[tuple[bytes, str, bytes]] = rows) -> Iterator[int]:

@@ -27,7 +27,7 @@ from typing import TypeVar
 from sqlalchemy import Connection, insert, select, update
 
 from openvcr.core.errors import NotAuthenticated, NotFound, ValidationFailed
-from openvcr.registers.models import SCOPES, IssuedKey, KeyInfo, Principal, Register
+from openvcr.registers.models import DEFAULT_SCOPES, SCOPES, IssuedKey, KeyInfo, Principal, Register
 from openvcr.registers.repository import get_register
 from openvcr.store.db import Database, now_ms
 from openvcr.store.schema.foundation import api_keys
@@ -55,11 +55,11 @@ def check_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown:
         raise ValidationFailed.at(["scope"], f"unknown scope {unknown[0]!r}; known: {', '.join(SCOPES)}")
-    return tuple(dict.fromkeys(scopes)) if scopes else SCOPES
+    return tuple(dict.fromkeys(scopes)) if scopes else DEFAULT_SCOPES
 
 
 def create_key(
-    conn: Connection, register_id: int, scopes: tuple[str, ...] = SCOPES, name: str | None = None
+    conn: Connection, register_id: int, scopes: tuple[str, ...] = DEFAULT_SCOPES, name: str | None = None
 ) -> IssuedKey:
     """Insert a new key for the register; return it with its secret (never stored)."""
     scopes = check_scopes(scopes)

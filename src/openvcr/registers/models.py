@@ -14,7 +14,13 @@ SCOPES: tuple[str, ...] = (
     "sales:write",
     "prepayments:read",
     "prepayments:write",
+    "webhooks",
 )
+
+DEFAULT_SCOPES: tuple[str, ...] = tuple(s for s in SCOPES if s != "webhooks")
+"""What ``openvcr keys create`` grants without ``--scope``: every scope but ``webhooks`` (managing webhooks
+sends the business's documents to any URL, so it is granted explicitly). ``openvcr init``'s first key has every
+scope. Keys made before the ``webhooks`` scope existed keep the scopes they had."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,9 @@ class Register:
     address: str | None
     taxpayer_name: str | None
     late_fiscalization: bool = False
+    sms_receipts: bool = False  # a buyer's E.164 phone gets the receipt by SMS
     limits: Limits = field(default_factory=Limits)
+    disabled_at: int | None = None
 
 
 @dataclass(frozen=True)

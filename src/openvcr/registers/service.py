@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 
 from openvcr.authority.factory import provision_sandbox_register
+from openvcr.authority.repository import load_identity
 from openvcr.authority.service import SrcService
 from openvcr.catalog import repository as catalog_repo
 from openvcr.catalog.demo import seed_demo_catalogue
@@ -187,10 +188,14 @@ def initialize(
 
 
 def _finish_setup(db: Database, settings: Settings, src: SrcService, register_id: int) -> None:
-    """Activate the register and configure its unconfirmed departments (resumable)."""
+    """Activate the register and configure its unconfirmed departments (resumable). A register waiting for
+    its own SRC certificate (``openvcr registers cert import``) is left as it is until then."""
     with db.write() as conn:
         ensure_register_key(conn, register_id, settings.master_key.get_secret_value())
         reg = get_register(conn, register_id)
+        identity = load_identity(conn, register_id)
+        if identity is not None and identity.cert_pem is None:
+            return
         pending = [d for d in catalog_repo.list_departments(conn, register_id, confirmed_only=False) if not d.confirmed]
     if reg.authority_status != "operating":
         src.activate(register_id)

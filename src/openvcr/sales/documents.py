@@ -1,6 +1,8 @@
 """The two document kinds of this package for ``openvcr.documents``: ``sale`` and ``sale_refund``.
 
 Rules:
+- Journal bodies name each line's tax regime (``taxRegime``, a refund's from its sale line), so that shift
+  reports (``openvcr.core.shift``) add up from the journal alone.
 - A sale's completion creates the new offers it declared (or reuses one created meanwhile under the same
   ``externalId``) and journals the sale (counters: sales total and VAT).
 - A sale refund's completion gives prepayment it returns back to the ledger and journals the refund.
@@ -59,6 +61,7 @@ class SaleKind:
                     "srcId": i.line_no,
                     "classifierCode": i.offer.classifier_code,
                     "dep": i.department.dep,
+                    "taxRegime": i.department.tax_regime,
                     "quantity": i.quantity,
                     "price": i.price,
                     "unit": i.unit,
@@ -102,6 +105,7 @@ class SaleRefundKind:
         if refund.prepayment > 0:
             return_prepayment(conn, refund.sale_id, detail_id, refund.prepayment)
         lines = repo.refund_lines(conn, detail_id)
+        regimes = {line.line_no: line.department.tax_regime for line in repo.sale_lines(conn, refund.sale_id)}
         assert document.receipt is not None
         body = {
             "refund": detail_id,
@@ -115,7 +119,16 @@ class SaleRefundKind:
             "nonCash": refund.non_cash,
             "prepayment": refund.prepayment,
             "compensation": refund.compensation,
-            "items": [{"srcId": i.line_no, "quantity": i.quantity, "amount": i.amount, "vat": i.vat} for i in lines],
+            "items": [
+                {
+                    "srcId": i.line_no,
+                    "taxRegime": regimes.get(i.line_no),
+                    "quantity": i.quantity,
+                    "amount": i.amount,
+                    "vat": i.vat,
+                }
+                for i in lines
+            ],
             "src": src_summary(document.receipt),
         }
         return JournalBody(str(detail_id), body, CountersDelta.sale_refund(refund.total, refund.vat))

@@ -129,6 +129,7 @@ class SaleDocument:
     created_at: int
     url_id: str  # the public receipt page's id
     receipt_language: str | None  # the language the buyer asked the receipt in
+    receipt_phone: str | None = None  # the buyer's phone for receipt SMS (when the register sent them)
 
 
 @dataclass(frozen=True)

@@ -233,6 +233,7 @@ def find_sale(conn: Connection, register_id: int, sale_id: int, *, lock: bool = 
         created_at=row.created_at,
         url_id=row.url_id,
         receipt_language=row.receipt_language,
+        receipt_phone=row.receipt_phone,
     )
 
 

@@ -380,7 +380,9 @@ class SalesService:
                 )
             return sale_id
 
-        return Draft(draft.cashier.id, draft.request, attach, ReceiptRequest.of(buyer.receipt if buyer else None))
+        phone = buyer.phone if buyer is not None and draft.register.sms_receipts else None
+        receipt = ReceiptRequest.of(buyer.receipt if buyer else None)
+        return Draft(draft.cashier.id, draft.request, attach, receipt, sms_phone=phone)
 
     # ---- refunds -----------------------------------------------------------------------------------------
 
@@ -487,7 +489,8 @@ class SalesService:
             repo.reserve_refund(conn, sale.id, refund_lines)  # now: concurrent refunds cannot over-refund
             return refund_id
 
-        return Draft(cashier.id, request, attach, ReceiptRequest.of(body.receipt))
+        phone = found.receipt_phone if found.receipt_phone and get_register(conn, register_id).sms_receipts else None
+        return Draft(cashier.id, request, attach, ReceiptRequest.of(body.receipt), sms_phone=phone)
 
     # ---- reads -------------------------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from openvcr.core.canonical import canonical_bytes
 from openvcr.core.jsontext import parse_json
 from openvcr.core.limits import MAX_AMOUNT, MAX_QUANTITY
 from openvcr.core.money import decimals as decimals_of
+from openvcr.core.phone import E164_HINT, is_e164
 from openvcr.vsdc.errors import VsdcRejected
 from openvcr.vsdc.models import (
     ITYPE_LETTER,
@@ -240,6 +241,8 @@ def validate(fields: Mapping[str, Any]) -> Invoice:
     bid = check.text("bid", max_len=64)
     ccid = check.text("ccid", max_len=15)
     phone = check.text("phone", max_len=32)
+    if phone is not None and not is_e164(phone):
+        check.problems.append(f"phone {E164_HINT}")
     md5 = check.text("md5", max_len=128)
     rates: dict[str, Decimal | None] = {}
     bases: dict[str, Decimal] = {}

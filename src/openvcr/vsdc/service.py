@@ -63,6 +63,7 @@ from openvcr.vsdc.schemas import (
 )
 
 ATAX_INVOICE = "atax.vsdc_invoice"
+RECEIPT_SMS = "receipt_sms"  # delivered by openvcr.receipts.sms_delivery
 ATAX_DEVICE = "atax.vsdc_device"
 GENESIS = "0" * 64
 SUCCESS_MESSAGE = "Request successfully processed"
@@ -415,6 +416,10 @@ def _fiscalize(
         signer=signer,
     )
     outbox.enqueue(conn, ATAX_INVOICE, f"vsdc-invoice:{mcr}:{invoice.ino}", {"mcr": mcr, "ino": invoice.ino})
+    if invoice.phone:  # the seed's "conformation SMS to buyer" (openvcr.receipts.sms_delivery)
+        sms = {"phone": invoice.phone, "language": "hy", "kind": "sale_refund" if refund else "sale", "url": url}
+        sms |= {"business": taxpayer.name, "total": str(total), "fiscal": recu}
+        outbox.enqueue(conn, RECEIPT_SMS, f"receipt-sms:vsdc:{mcr}:{invoice.ino}", sms)
     return response
 
 

@@ -7,6 +7,8 @@ Rules:
   and binds its serial number to the CRN and TIN in the sandbox state: the simulator answers
   403 UNAUTHORIZED_CONNECTION when a certificate is used for another CRN or TIN. Without a CRN the
   certificate is valid for every CRN (a development convenience SRC does not offer).
+- ``sign_request`` signs a register's certificate signing request (what SRC does with the CSR an operator
+  submits) and binds the certificate to the CRN and TIN SRC has on record for it — never to what the CSR says.
 - Keys are EC P-256; a client key can be encrypted with a passphrase, or written as PKCS#12.
 """
 
@@ -161,3 +163,40 @@ def issue_client_certificate(
     serial = format(cert.serial_number, "x")
     state.bind_certificate(serial, crn, tin, subject.rfc4514_string())
     return ClientFiles(cert_path, key_path, p12_path, serial)
+
+
+def sign_request(
+    directory: Path,
+    state: SandboxState,
+    csr_pem: bytes,
+    *,
+    crn: str,
+    tin: str,
+    days: int = 825,
+    not_before: dt.datetime | None = None,
+) -> tuple[bytes, str]:
+    """Sign a CSR with the sandbox CA for ``crn``/``tin``; returns (certificate PEM, serial hex).
+    ``not_before`` (default: a day ago) and ``days`` set its validity."""
+    files = ca_files(directory)
+    if not files.ca_cert.exists():
+        init_ca(directory)
+    ca_cert, ca_key = _load(files)
+    csr = x509.load_pem_x509_csr(csr_pem)
+    if not csr.is_signature_valid:
+        raise ValueError("the certificate request's signature does not verify")
+    start = not_before or dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    subject = _name(c="AM", o=tin, cn=f"{tin} {crn}")
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(csr.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=days))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    serial = format(cert.serial_number, "x")
+    state.bind_certificate(serial, crn, tin, subject.rfc4514_string())
+    return cert.public_bytes(serialization.Encoding.PEM), serial

@@ -4,7 +4,36 @@ Every fiscal table carries ``register_id`` (or ``entity_id``) in its key so that
 distributed by register without cross-shard transactions.
 """
 
-from openvcr.store.schema import authority, console, documents, foundation, journal, outbox, sales, vsdc
+from openvcr.store.schema import (
+    authority,
+    confirmations,
+    console,
+    documents,
+    foundation,
+    identity,
+    journal,
+    operators,
+    outbox,
+    reports,
+    sales,
+    vsdc,
+    webhooks,
+)
 from openvcr.store.schema.base import metadata
 
-__all__ = ["authority", "console", "documents", "foundation", "journal", "metadata", "outbox", "sales", "vsdc"]
+__all__ = [
+    "authority",
+    "confirmations",
+    "console",
+    "documents",
+    "foundation",
+    "identity",
+    "journal",
+    "metadata",
+    "operators",
+    "outbox",
+    "reports",
+    "sales",
+    "vsdc",
+    "webhooks",
+]

@@ -43,6 +43,7 @@ documents = Table(
     Column("cashier_id", Integer, nullable=False),
     Column("receipt_email", String(320), nullable=True),
     Column("receipt_language", String(2), nullable=True),
+    Column("receipt_phone", String(16), nullable=True),  # E.164: a receipt SMS goes there on completion
     Column("src_request", JSON, nullable=True),  # what is (to be) sent to SRC, to finish after a crash
     Column("receipt", JSON, nullable=True),  # SRC's receipt once registered
     Column("response", Text, nullable=True),  # the exact response body, replayed for the same key

@@ -52,6 +52,8 @@ registers = Table(
     Column("src_seq", BigInteger, nullable=True),
     # Late fiscalization: documents SRC could not take are kept (``deferred``) and sent later, in order.
     Column("late_fiscalization", Boolean, nullable=False, server_default=false()),
+    # Receipt SMS: a document whose buyer gave a phone is texted to it (``openvcr.receipts.sms_delivery``).
+    Column("sms_receipts", Boolean, nullable=False, server_default=false()),
     # Sane limits of its documents (``openvcr.core.limits``); NULL: the default.
     Column("max_quantity", Quantity(), nullable=True),
     Column("max_unit_price", Money(), nullable=True),
@@ -62,6 +64,8 @@ registers = Table(
     Column("signing_key_enc", LargeBinary, nullable=True),
     Column("public_key_pem", Text, nullable=True),
     Column("created_at", BigInteger, nullable=False),
+    # Set by ``openvcr registers disable``: its keys are revoked and nothing more is sent to SRC for it.
+    Column("disabled_at", BigInteger, nullable=True),
 )
 
 api_keys = Table(

@@ -1,15 +1,15 @@
 """The merchant console (``openvcr.console``): people, their roles in business entities, server-side sessions,
 one-time login links, failed sign-ins and the audit log. New tables only; nothing existing is touched.
 
-Revision ID: 0008
-Revises: 0004
+Revision ID: 0009
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0004"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""The operator API of a hosting operator: tokens, onboarding businesses and registers over HTTP."""
