@@ -51,11 +51,13 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("sales", f"{BASE}/sales", "Sales"),
     ("prepayments", f"{BASE}/prepayments", "Prepayments"),
     ("documents", f"{BASE}/documents", "Documents"),
+    ("reports", f"{BASE}/reports", "Reports"),
     ("catalog", f"{BASE}/catalog", "Catalogue"),
     ("registers", f"{BASE}/registers", "Registers"),
     ("keys", f"{BASE}/keys", "API keys"),
     ("outbox", f"{BASE}/outbox", "Deliveries"),
     ("devices", f"{BASE}/devices", "V-SDC devices"),
+    ("webhooks", f"{BASE}/webhooks", "Webhooks"),
     ("people", f"{BASE}/people", "People"),
     ("audit", f"{BASE}/audit", "Audit log"),
 )
@@ -399,7 +401,7 @@ def parse_date(value: str, name: str) -> date | None:
 
 def install_console(app: FastAPI) -> None:
     """Mount the console on the app: its pages, its assets and its error pages."""
-    from openvcr.console import api_pages  # noqa: F401  (registers the pages on ``router``)
+    from openvcr.console import api_pages, api_reports, api_webhooks  # noqa: F401  (registers the pages on ``router``)
 
     app.include_router(router)
     app.mount(f"{BASE}/static", StaticFiles(directory=STATIC), name="console-static")

@@ -3,6 +3,8 @@ shows the English one."""
 
 from __future__ import annotations
 
+from openvcr.console.i18n_extras import EXTRA
+
 LANGUAGES: tuple[str, ...] = ("hy", "ru", "en")
 LANGUAGE_NAMES = {"hy": "Հայերեն", "ru": "Русский", "en": "English"}
 
@@ -165,6 +167,8 @@ _T: dict[str, tuple[str, str]] = {  # English: (Armenian, Russian)
     "Connection works": ("Կապն աշխատում է", "Связь работает"),
     "Connection failed": ("Կապը չի աշխատում", "Связь не работает"),
 }
+
+_T.update(EXTRA)  # the reports, webhooks and certificate pages' words
 
 
 def translate(language: str, text: str) -> str:

@@ -2,8 +2,8 @@
 
 Roles (a user's role is per business entity):
 - ``owner``: everything, people and keys included;
-- ``accountant``: the overview, sales and refunds, prepayments, documents, the catalogue (read);
-- ``developer``: registers, API keys, deliveries (outbox), devices.
+- ``accountant``: the overview, sales and refunds, prepayments, documents, the catalogue (read), X/Z reports;
+- ``developer``: registers, API keys, deliveries (outbox), devices, webhooks.
 The audit log and people are the owner's.
 """
 
@@ -29,12 +29,14 @@ PERMISSIONS: tuple[str, ...] = (
     "devices",
     "people",
     "audit",
+    "reports",
+    "webhooks",
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "owner": frozenset(PERMISSIONS),
-    "accountant": frozenset({"overview", "sales", "refunds", "prepayments", "documents", "catalog"}),
-    "developer": frozenset({"registers", "keys", "outbox", "devices"}),
+    "accountant": frozenset({"overview", "sales", "refunds", "prepayments", "documents", "catalog", "reports"}),
+    "developer": frozenset({"registers", "keys", "outbox", "devices", "webhooks"}),
 }
 
 

@@ -38,6 +38,11 @@ PAGES: dict[str, str | None] = {
     "/console/people": "people",
     "/console/audit": "audit",
     "/console/account": None,
+    "/console/reports": "reports",
+    "/console/reports/{report_id}": "reports",
+    "/console/reports/{report_id}.pdf": "reports",
+    "/console/webhooks": "webhooks",
+    "/console/webhooks/{webhook_id}": "webhooks",
 }
 PUBLIC = {"/console/login", "/console/login/{token}", "/console/language/{code}", "/console"}
 
@@ -186,21 +191,30 @@ def test_every_console_page_as_every_role_shows_nothing_of_another_business(two_
     assert _console_pages() == set(PAGES) | PUBLIC
     sale_a, sale_b = c.sell("a")["saleId"], c.sell("b")["saleId"]
     prepaid_a, prepaid_b = c.prepay("a", "+37491000001"), c.prepay("b", "+37491000002")
+    report_a, report_b = (c.client.post("/api/v1/reports/x", headers=c.api(b)).json()["id"] for b in ("a", "b"))
+    hook_a, hook_b = (
+        c.client.post("/api/v1/webhooks", json={"url": f"https://{b}-hooks.example/in", "events": ["sale.completed"]},
+                      headers=c.api(b)).json()["id"]
+        for b in ("a", "b")
+    )  # fmt: skip
     with c.db.read() as conn:
         prefixes = {r.register_id: r.prefix for r in conn.execute(select(api_keys))}
     marks = {
-        "a": [c.a.tin, str(c.a.crn), prefixes[c.a.register_id], "«Ավազարկղ» ՍՊԸ", "91000001"],
-        "b": [c.b.tin, str(c.b.crn), prefixes[c.b.register_id], "«Բ-բիզնես» ՍՊԸ", "91000002"],
+        "a": [c.a.tin, str(c.a.crn), prefixes[c.a.register_id], "«Ավազարկղ» ՍՊԸ", "91000001", "a-hooks.example"],
+        "b": [c.b.tin, str(c.b.crn), prefixes[c.b.register_id], "«Բ-բիզնես» ՍՊԸ", "91000002", "b-hooks.example"],
     }
     users = [("owner@a.example", "owner", "a"), ("accountant@a.example", "accountant", "a"),
              ("developer@a.example", "developer", "a"), ("owner@b.example", "owner", "b")]  # fmt: skip
     for email, role, home in users:
         other = "b" if home == "a" else "a"
         own_sale, other_sale = (sale_a, sale_b) if home == "a" else (sale_b, sale_a)
+        own_report, other_report = (report_a, report_b) if home == "a" else (report_b, report_a)
+        own_hook, other_hook = (hook_a, hook_b) if home == "a" else (hook_b, hook_a)
         client = fresh(c)
         csrf = sign_in(client, email)
         for path, permission in PAGES.items():
-            url = path.replace("{sale_id}", str(own_sale))
+            url = path.replace("{sale_id}", str(own_sale)).replace("{report_id}", str(own_report))
+            url = url.replace("{webhook_id}", str(own_hook))
             answer = client.get(url)
             expected = 200 if permission is None or allowed(role, permission) else 403
             assert answer.status_code == expected, (email, url, answer.status_code)
@@ -208,6 +222,14 @@ def test_every_console_page_as_every_role_shows_nothing_of_another_business(two_
                 assert mark not in answer.text, (email, url, mark)
         # the other business's rows by id: not found, nothing done
         assert client.get(f"/console/sales/{other_sale}").status_code in (403, 404)
+        for url in (f"/console/reports/{other_report}", f"/console/reports/{other_report}.pdf",
+                    f"/console/webhooks/{other_hook}"):  # fmt: skip
+            assert client.get(url).status_code in (403, 404)
+        other_register = (c.b if home == "a" else c.a).register_id
+        for kind in ("x", "z"):
+            answer = client.post(f"/console/reports/{kind}", data={"csrf": csrf, "register": str(other_register),
+                                                                   "confirm": "1", "token": "t"})  # fmt: skip
+            assert answer.status_code in (403, 404)
         other_key = next(k for r, k in prefixes.items() if r == (c.b if home == "a" else c.a).register_id)
         with c.db.read() as conn:
             other_key_id = conn.execute(select(api_keys.c.id).where(api_keys.c.prefix == other_key)).scalar_one()
@@ -220,6 +242,8 @@ def test_every_console_page_as_every_role_shows_nothing_of_another_business(two_
         assert answer.status_code in (403, 404)
         other_register = (c.b if home == "a" else c.a).register_id
         assert client.post(f"/console/registers/{other_register}/check", data={"csrf": csrf}).status_code in (403, 404)
+        for url in (f"/console/webhooks/{other_hook}/delete", f"/console/webhooks/{other_hook}/deliveries/1/replay"):
+            assert client.post(url, data={"csrf": csrf}).status_code in (403, 404)
         answer = client.post("/console/business", data={"csrf": csrf, "entity": str(999)})
         assert answer.status_code == 403
         assert client.get(f"/console/catalog?register={(c.b if home == 'a' else c.a).register_id}").status_code in (
@@ -230,6 +254,9 @@ def test_every_console_page_as_every_role_shows_nothing_of_another_business(two_
         revoked = select(func.count()).select_from(api_keys).where(api_keys.c.revoked_at.is_not(None))
         assert conn.execute(revoked).scalar_one() == 0
     assert c.client.get("/api/v1/whoami", headers=c.api("b")).status_code == 200
+    for business in ("a", "b"):  # no report taken on another business's register, no endpoint deleted
+        assert len(c.client.get("/api/v1/reports", headers=c.api(business)).json()["items"]) == 1
+        assert [h["status"] for h in c.client.get("/api/v1/webhooks", headers=c.api(business)).json()] == ["active"]
     for business, prepaid in (("a", prepaid_a), ("b", prepaid_b)):
         state = c.client.get(f"/api/v1/prepayments/{prepaid['prepaymentId']}", headers=c.api(business)).json()
         assert state["refund"] is None, state
