@@ -37,6 +37,7 @@ class CertificateState:
     crn: str | None
     not_after: int
     days_left: int
+    entity_id: int | None = None  # the register's business (the console's banner picks its own)
 
     @property
     def status(self) -> str:
@@ -87,8 +88,8 @@ class CertificateWatch:
             rows = repo.certificate_expiries(conn)
         # Whole days left, rounded down: 0 on the last day, negative from notAfter on.
         states = tuple(
-            CertificateState(register_id, crn, not_after, days_left(not_after, now))
-            for register_id, crn, not_after in rows
+            CertificateState(register_id, crn, not_after, days_left(not_after, now), entity_id)
+            for register_id, crn, not_after, entity_id in rows
         )
         today = now // MS_PER_DAY
         with self._lock:

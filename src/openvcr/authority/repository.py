@@ -339,12 +339,12 @@ def store_certificate(
     conn.execute(update(register_identities).where(register_identities.c.register_id == register_id).values(values))
 
 
-def certificate_expiries(conn: Connection) -> list[tuple[int, str | None, int]]:
-    """(register id, CRN, not_after) of every enabled register with a certificate of its own."""
+def certificate_expiries(conn: Connection) -> list[tuple[int, str | None, int, int]]:
+    """(register id, CRN, not_after, entity id) of every enabled register with a certificate of its own."""
     rows = conn.execute(
-        select(registers.c.id, registers.c.crn, register_identities.c.not_after)
+        select(registers.c.id, registers.c.crn, register_identities.c.not_after, registers.c.entity_id)
         .join(register_identities, register_identities.c.register_id == registers.c.id)
         .where(register_identities.c.not_after.is_not(None), registers.c.disabled_at.is_(None))
         .order_by(registers.c.id)
     ).all()
-    return [(int(r.id), r.crn, int(r.not_after)) for r in rows]
+    return [(int(r.id), r.crn, int(r.not_after), int(r.entity_id)) for r in rows]

@@ -34,6 +34,7 @@ from starlette.staticfiles import StaticFiles
 
 from openvcr.api.context import AppContext, context_of
 from openvcr.console import service
+from openvcr.console.banner import certificate_warnings
 from openvcr.console.i18n import LANGUAGE_NAMES, LANGUAGES, pick_language, translate
 from openvcr.console.models import ConsoleSession
 from openvcr.console.security import new_token
@@ -222,6 +223,7 @@ def render(view: View, template: str, status: int = 200, **values: Any) -> HTMLR
         session=session,
         csrf=session.csrf_token,
         nav=_nav(session),
+        certificate_warnings=certificate_warnings(view.ctx.certificates, session.entity_id, view.lang),
         path=view.request.url.path,
         here=quote(view.request.url.path + (f"?{view.request.url.query}" if view.request.url.query else "")),
         **values,
