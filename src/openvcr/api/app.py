@@ -190,6 +190,8 @@ def create_app(
             if configure_logs:
                 stop_logging()
 
+    from openvcr.operators.api import OPENAPI_TAG as OPERATOR_TAG
+
     app = FastAPI(
         lifespan=lifespan,
         title="OpenVCR",
@@ -199,6 +201,7 @@ def create_app(
         docs_url=None,  # /docs and /redoc are served from the package's assets (api.docs)
         openapi_url="/openapi.json",
         redoc_url=None,
+        openapi_tags=[OPERATOR_TAG],  # the other tags need no description
     )
     app.state.ctx = ctx
     app.router.route_class = OneHopRoute  # for the routes below; the routers set their own

@@ -27,6 +27,8 @@ from openvcr.operators.schemas import (
     CertificateImported,
     CertificateIn,
     CsrOut,
+    OwnerInvite,
+    OwnerInvited,
     RegisterAdded,
     RegisterCreate,
     RegisterHealthOut,
@@ -35,6 +37,12 @@ from openvcr.registers import onboarding
 from openvcr.schemas import iso_ms
 
 TAG = "operator"
+OPENAPI_TAG = {
+    "name": TAG,
+    "description": "The host's onboarding API (`/api/operator/v1`): business entities, their first owner's "
+    "console invitation, registers, certificates, activation, health. Authenticated by an operator token "
+    "(`Authorization: Bearer ovop_…`, from `openvcr operator token create`), never by a register's API key.",
+}
 router = APIRouter(prefix="/api/operator/v1", tags=[TAG], route_class=OneHopRoute)
 bearer = HTTPBearer(auto_error=False, description="An operator token (`openvcr operator token create`)")
 Ctx = Annotated[AppContext, Depends(get_context)]
@@ -58,6 +66,17 @@ def create_business(body: BusinessCreate, _op: Operator, ctx: Ctx) -> BusinessOu
 @router.get("/businesses", response_model=list[BusinessOut], summary="List the business entities")
 def list_businesses(_op: Operator, ctx: Ctx) -> list[BusinessOut]:
     return [BusinessOut.of(b) for b in service.list_businesses(ctx.db)]
+
+
+@router.post(
+    "/businesses/{business_id}/owners",
+    status_code=201,
+    response_model=OwnerInvited,
+    summary="Invite the business's first owner: a console user and a one-time login link",
+    responses={409: {"description": "The business has an owner already (owners add people in the console)"}},
+)
+def invite_owner(business_id: ResourceId, body: OwnerInvite, _op: Operator, ctx: Ctx) -> OwnerInvited:
+    return OwnerInvited.of(service.invite_owner(ctx.db, ctx.settings, business_id, body.email))
 
 
 @router.post(

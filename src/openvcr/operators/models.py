@@ -42,6 +42,16 @@ class Business:
 
 
 @dataclass(frozen=True)
+class InvitedOwner:
+    """A business's first owner: their e-mail and, for a user without a password, a one-time login link."""
+
+    business: Business
+    email: str
+    login_url: str | None
+    link_minutes: int | None
+
+
+@dataclass(frozen=True)
 class CertificateHealth:
     status: str  # awaiting | valid | expiring | expired
     serial: str | None

@@ -44,6 +44,11 @@ def list_businesses(conn: Connection) -> list[Business]:
     return [Business(r.id, r.tin, r.name, r.address) for r in rows]
 
 
+def business_by_id(conn: Connection, entity_id: int) -> Business | None:
+    row = conn.execute(select(business_entities).where(business_entities.c.id == entity_id)).first()
+    return None if row is None else Business(row.id, row.tin, row.name, row.address)
+
+
 def business_by_tin(conn: Connection, tin: str) -> Business | None:
     row = conn.execute(select(business_entities).where(business_entities.c.tin == tin)).first()
     return None if row is None else Business(row.id, row.tin, row.name, row.address)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from openvcr.operators.models import Business, RegisterHealth
+from openvcr.operators.models import Business, InvitedOwner, RegisterHealth
 from openvcr.schemas import ApiModel, OutModel, Text, iso_ms
 
 
@@ -25,6 +25,31 @@ class BusinessOut(OutModel):
     @classmethod
     def of(cls, business: Business) -> BusinessOut:
         return cls(id=business.id, tin=business.tin, name=business.name, address=business.address)
+
+
+class OwnerInvite(ApiModel):
+    email: Text = Field(min_length=3, max_length=320, description="The owner's e-mail (their console sign-in)")
+
+
+class OwnerInvited(OutModel):
+    business_id: int
+    business_tin: str
+    email: str
+    role: Literal["owner"] = "owner"
+    login_url: str | None = Field(
+        description="A one-time console login link (null when the e-mail already has a password)"
+    )
+    link_valid_minutes: int | None = Field(description="How long the link works (OPENVCR_CONSOLE_LINK_MINUTES)")
+
+    @classmethod
+    def of(cls, invited: InvitedOwner) -> OwnerInvited:
+        return cls(
+            business_id=invited.business.id,
+            business_tin=invited.business.tin,
+            email=invited.email,
+            login_url=invited.login_url,
+            link_valid_minutes=invited.link_minutes,
+        )
 
 
 class RegisterCreate(ApiModel):

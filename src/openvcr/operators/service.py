@@ -4,6 +4,10 @@ Rules:
 - An operator token is ``ovop_`` + 43 random URL-safe characters; only its SHA-256 is stored, the token is
   returned once. A revoked token, an unknown one and a register's API key are all 401.
 - A business is identified by its TIN (8 digits), unique.
+- A business's first owner is invited once: a console user (without a password) who owns the business, and a
+  one-time login link (the console's, as ``openvcr users link`` issues). A business that has an owner already
+  is a 409 (its owners add people in the console). An e-mail already known with a password gains the role and
+  no link (they sign in as they do).
 - A register's health is ``disabled``, ``degraded`` (with its problems: no certificate yet, certificate
   expiring or expired, not activated with SRC, SRC requests waiting to be settled) or ``ok``.
 """
@@ -16,11 +20,13 @@ import secrets
 from openvcr.authority import repository as authority_repo
 from openvcr.authority.expiry import WARN_DAYS
 from openvcr.authority.identity import days_left, iso_date
+from openvcr.config import Settings
 from openvcr.core.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from openvcr.operators import repository as repo
 from openvcr.operators.models import (
     Business,
     CertificateHealth,
+    InvitedOwner,
     IssuedToken,
     OperatorPrincipal,
     RegisterHealth,
@@ -89,6 +95,30 @@ def business(db: Database, tin: str) -> Business:
     if found is None:
         raise NotFound(f"no business with TIN {tin}")
     return found
+
+
+def business_by_id(db: Database, entity_id: int) -> Business:
+    with db.read() as conn:
+        found = repo.business_by_id(conn, entity_id)
+    if found is None:
+        raise NotFound(f"no business with id {entity_id}")
+    return found
+
+
+def invite_owner(db: Database, settings: Settings, entity_id: int, email: str) -> InvitedOwner:
+    """Make ``email`` the first owner of the business (see the module rules) and, unless the user has a
+    password already, issue their one-time login link."""
+    from openvcr.console import service as console
+
+    found = business_by_id(db, entity_id)
+    if any(m.entity_id == entity_id and m.role == "owner" for u in console.users_of(db, entity_id)
+           for m in u.memberships):  # fmt: skip
+        raise Conflict(f"the business with TIN {found.tin} has an owner already; owners add people in the console")
+    user, _ = console.add_user(db, email=email, role="owner", tin=found.tin, password=None)
+    if user.has_password:
+        return InvitedOwner(found, user.email, None, None)
+    token = console.issue_login_link(db, settings, user.email, entity_id=entity_id)
+    return InvitedOwner(found, user.email, console.login_link_url(settings, token), settings.console_link_minutes)
 
 
 def _health(

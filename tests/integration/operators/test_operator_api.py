@@ -4,6 +4,7 @@ register (CSR), certificate (activation with SRC), first sale — with an operat
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from openvcr.api.app import create_app
 from openvcr.authority.factory import build_gateway, sandbox_simulator
 from openvcr.authority.sandbox import ca
 from openvcr.config import Settings
+from openvcr.console import service as console
 from openvcr.operators import service
 from openvcr.store.db import Database
 from openvcr.store.schema.foundation import business_entities, registers
@@ -178,3 +180,58 @@ def test_the_operator_api_has_its_own_tag_in_openapi(host: Host) -> None:
     for path in operator_paths:
         for operation in spec["paths"][path].values():
             assert operation["tags"] == ["operator"]
+
+
+def _login_once(client: TestClient, url: str) -> int:
+    """Use a one-time login link as the console does (the form, then its POST); the POST's status."""
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    form = client.get(f"/{path}")
+    assert form.status_code == 200
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    return client.post(f"/{path}", data={"csrf": csrf.group(1)}, follow_redirects=False).status_code
+
+
+def test_an_operator_invites_a_business_first_owner_whose_link_signs_in_once(host: Host) -> None:
+    created = host.client.post(f"{BASE}/businesses", json={"tin": "07654321", "name": "Tea LLC"}, headers=host.headers)
+    business = created.json()
+    url = f"{BASE}/businesses/{business['id']}/owners"
+    answer = host.client.post(url, json={"email": "Boss@Tea.example"}, headers=host.headers)
+    assert answer.status_code == 201, answer.text
+    invited = answer.json()
+    assert (invited["businessId"], invited["businessTin"], invited["email"], invited["role"]) == (
+        business["id"], "07654321", "boss@tea.example", "owner"
+    )  # fmt: skip
+    assert invited["linkValidMinutes"] == host.settings.console_link_minutes
+    assert invited["loginUrl"].startswith(f"{host.settings.public_url.rstrip('/')}/console/login/")
+    [user] = console.users_of(host.db, business["id"])
+    assert not user.has_password and [(m.tin, m.role) for m in user.memberships] == [("07654321", "owner")]
+    browser = TestClient(host.client.app)
+    assert _login_once(browser, invited["loginUrl"]) == 303
+    assert browser.get("/console/account").status_code == 200  # signed in, as the owner
+    assert _login_once(TestClient(host.client.app), invited["loginUrl"]) == 401  # once only
+    # the first owner only: another invitation is a 409 and adds no one
+    again = host.client.post(url, json={"email": "other@tea.example"}, headers=host.headers)
+    assert again.status_code == 409 and "has an owner already" in again.text
+    assert [u.email for u in console.users_of(host.db, business["id"])] == ["boss@tea.example"]
+
+
+def test_the_invitation_needs_the_operator_token_and_checks_its_input(host: Host) -> None:
+    business = host.client.post(f"{BASE}/businesses", json={"tin": "07654322", "name": "Tea LLC"},
+                                headers=host.headers).json()  # fmt: skip
+    url = f"{BASE}/businesses/{business['id']}/owners"
+    body = {"email": "boss@tea.example"}
+    assert host.client.post(url, json=body).status_code == 401
+    assert host.client.post(url, json=body, headers={"Authorization": "Bearer ovop_wrong"}).status_code == 401
+    register = _onboard_register(host, "07654322")
+    assert register["apiKey"]
+    for headers in ({"X-API-KEY": register["apiKey"]}, {"Authorization": f"Bearer {register['apiKey']}"}):
+        assert host.client.post(url, json=body, headers=headers).status_code == 401  # a register key is refused
+    for bad in ({"email": "not an address"}, {}, {"email": ""}, {"email": ["a@b.example"]}):
+        answer = host.client.post(url, json=bad, headers=host.headers)
+        assert answer.status_code == 400, (bad, answer.text)
+    assert host.client.post(f"{BASE}/businesses/999999/owners", json=body, headers=host.headers).status_code == 404
+    assert console.users_of(host.db, business["id"]) == []
+    spec = host.client.get("/openapi.json").json()
+    assert spec["paths"][f"{BASE}/businesses/{{business_id}}/owners"]["post"]["tags"] == ["operator"]
+    assert [t["name"] for t in spec["tags"]] == ["operator"] and "operator token" in spec["tags"][0]["description"]
