@@ -209,6 +209,7 @@ def _sale_page(view: View, sale_id: int, status: int = 200, **values: Any) -> Re
         receipt_link=receipt_url(public, detail.url_id, detail.receipt, detail.receipt_language),
         pdf_link=f"/r/{detail.url_id}.pdf" if detail.receipt else None,
         email=views.receipt_email(view.db, detail.url_id),
+        sms=views.receipt_sms(view.db, detail.url_id),
         refund_links=[(r, receipt_url(public, r.url_id, r.receipt, r.receipt_language)) for r in detail.refunds],
         cashiers=catalog.list_cashiers(view.db, register_id),
         may_refund=view.session.may("refunds") and detail.state == "completed",

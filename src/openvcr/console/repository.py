@@ -364,6 +364,16 @@ def receipt_email_status(conn: Connection, url_id: str) -> Any:
     ).first()  # fmt: skip
 
 
+def receipt_sms_status(conn: Connection, url_id: str) -> Any:
+    """The receipt SMS's outbox message of a document (key ``receipt-sms:<urlId>``, see docs/sms.md), if any."""
+    return conn.execute(
+        select(outbox_messages.c.status, outbox_messages.c.attempts, outbox_messages.c.last_error)
+        .where(outbox_messages.c.key == f"receipt-sms:{url_id}")
+        .order_by(outbox_messages.c.id.desc())
+        .limit(1)
+    ).first()
+
+
 def completed_sales_since(conn: Connection, entity_id: int, since: int) -> list[Any]:
     return list(
         conn.execute(

@@ -223,6 +223,13 @@ def receipt_email(db: Database, url_id: str) -> EmailStatus | None:
     return None if row is None else EmailStatus(row.status, row.attempts, row.last_error)
 
 
+def receipt_sms(db: Database, url_id: str) -> EmailStatus | None:
+    """The receipt SMS's delivery state (an outbox message as the e-mail's), None when none was sent."""
+    with db.read() as conn:
+        row = repo.receipt_sms_status(conn, url_id)
+    return None if row is None else EmailStatus(row.status, row.attempts, row.last_error)
+
+
 @dataclass(frozen=True)
 class WaitingDocument:
     id: int
