@@ -21,7 +21,7 @@ from tests.e2e.server import init_json, openvcr_env, serve
 PASSWORD = "accountant's long password"
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+/console/login/[A-Za-z0-9_\-]+)")
 PAGES = ("overview", "sales", "prepayments", "documents", "catalog", "registers", "keys", "outbox", "devices", "people",
-         "audit", "account")  # fmt: skip
+         "audit", "account", "reports", "webhooks")  # fmt: skip
 
 
 class Served:
