@@ -50,6 +50,7 @@ transliteration (no machine translation is done).
 
 def _routers() -> list[APIRouter]:
     from openvcr.catalog.api import router as catalog_router
+    from openvcr.console.api_pairing import router as pairing_router
     from openvcr.operators.api import router as operator_router
     from openvcr.prepayments.api import router as prepayments_router
     from openvcr.receipts.api import router as receipts_router
@@ -74,6 +75,7 @@ def _routers() -> list[APIRouter]:
         receipts_router,
         vsdc_router,
         webhooks_router,
+        pairing_router,
         operator_router,
     ]
 

@@ -399,7 +399,7 @@ def parse_date(value: str, name: str) -> date | None:
 
 def install_console(app: FastAPI) -> None:
     """Mount the console on the app: its pages, its assets and its error pages."""
-    from openvcr.console import api_pages  # noqa: F401  (registers the pages on ``router``)
+    from openvcr.console import api_pages, api_pairing  # noqa: F401  (register the pages on ``router``)
 
     app.include_router(router)
     app.mount(f"{BASE}/static", StaticFiles(directory=STATIC), name="console-static")
