@@ -38,6 +38,7 @@ PAGES: dict[str, str | None] = {
     "/console/people": "people",
     "/console/audit": "audit",
     "/console/account": None,
+    "/console/connect/{request_id}": "keys",
 }
 PUBLIC = {"/console/login", "/console/login/{token}", "/console/language/{code}", "/console"}
 
@@ -186,6 +187,8 @@ def test_every_console_page_as_every_role_shows_nothing_of_another_business(two_
     assert _console_pages() == set(PAGES) | PUBLIC
     sale_a, sale_b = c.sell("a")["saleId"], c.sell("b")["saleId"]
     prepaid_a, prepaid_b = c.prepay("a", "+37491000001"), c.prepay("b", "+37491000002")
+    connect = {"redirectUri": "https://shop.example/cb", "storeName": "S", "state": "s", "codeChallenge": "A" * 43}
+    pairing = c.client.post("/api/v1/connect/requests", json=connect).json()
     with c.db.read() as conn:
         prefixes = {r.register_id: r.prefix for r in conn.execute(select(api_keys))}
     marks = {
@@ -200,7 +203,7 @@ def test_every_console_page_as_every_role_shows_nothing_of_another_business(two_
         client = fresh(c)
         csrf = sign_in(client, email)
         for path, permission in PAGES.items():
-            url = path.replace("{sale_id}", str(own_sale))
+            url = path.replace("{sale_id}", str(own_sale)).replace("{request_id}", pairing["requestId"])
             answer = client.get(url)
             expected = 200 if permission is None or allowed(role, permission) else 403
             assert answer.status_code == expected, (email, url, answer.status_code)
