@@ -38,12 +38,25 @@ RATE_PER_SECOND = 0.5  # unauthenticated calls: 30 a minute per client address a
 RATE_BURST = 30  # … after a burst of 30
 
 
+MAX_ADDRESSES = 10_000  # buckets kept at most; beyond, every bucket starts full again
+
+
+class AddressLimiter(RateLimiter):
+    """``RateLimiter`` per client address, whose buckets cannot grow without end (addresses are many)."""
+
+    def acquire(self, key_id: int) -> float:
+        if len(self._buckets) >= MAX_ADDRESSES and key_id not in self._buckets:
+            with self._lock:
+                self._buckets.clear()
+        return super().acquire(key_id)
+
+
 def limiter_of(request: Request) -> RateLimiter:
     """The app's limiter of unauthenticated pairing calls (one per app, so per worker)."""
     state = request.app.state
     found = getattr(state, "pairing_limiter", None)
     if not isinstance(found, RateLimiter):
-        found = RateLimiter(RATE_PER_SECOND, RATE_BURST)
+        found = AddressLimiter(RATE_PER_SECOND, RATE_BURST)
         state.pairing_limiter = found
     return found
 

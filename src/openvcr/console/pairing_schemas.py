@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from openvcr.console.pairing import CHALLENGE, CreatedRequest, Exchanged
 from openvcr.schemas import ApiModel, OutModel, Text, iso_ms
 
 MAX_URL_LENGTH = 2000
+Exact = Annotated[str, StringConstraints(strip_whitespace=False)]
+"""A string taken as sent (request models strip white space otherwise)."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _BAD_URL_CHARACTERS = re.compile(r"[\x00-\x20\x7f\"<>\\^`{|}]")
 
 
@@ -50,13 +54,21 @@ def check_redirect_uri(value: str) -> str:
 class ConnectRequestCreate(ApiModel):
     redirect_uri: str = Field(alias="redirectUri", min_length=1, max_length=MAX_URL_LENGTH)
     store_name: Text = Field(alias="storeName", min_length=1, max_length=100)
-    state: Text = Field(min_length=1, max_length=500)
+    state: Exact = Field(min_length=1, max_length=500)
+    """Given back unchanged (white space included) with the code or the denial."""
     code_challenge: str = Field(alias="codeChallenge", description="PKCE S256: unpadded base64url of SHA-256")
 
     @field_validator("redirect_uri")
     @classmethod
     def _redirect(cls, value: str) -> str:
         return check_redirect_uri(value)
+
+    @field_validator("state")
+    @classmethod
+    def _state(cls, value: str) -> str:
+        if _CONTROL.search(value):
+            raise ValueError("control characters (NUL, line breaks, escapes …) are not allowed here")
+        return value
 
     @field_validator("code_challenge")
     @classmethod
@@ -81,8 +93,8 @@ class ConnectRequestCreated(OutModel):
 class ConnectExchange(ApiModel):
     """Any string is taken: a code or verifier of the wrong shape gets the same answer as an unknown code."""
 
-    code: str
-    code_verifier: str = Field(alias="codeVerifier")
+    code: Exact
+    code_verifier: Exact = Field(alias="codeVerifier")
 
 
 class ConnectExchanged(OutModel):

@@ -110,7 +110,9 @@ def test_a_code_is_single_use_and_every_failure_gets_the_same_answer(two_busines
     wrong = c.client.post("/api/v1/connect/exchange", json={"code": code2, "codeVerifier": verifier + "x"})
     after_wrong = c.client.post("/api/v1/connect/exchange", json={"code": code2, "codeVerifier": verifier2})
     short = c.client.post("/api/v1/connect/exchange", json={"code": code, "codeVerifier": "short"})
-    answers = [again, unknown, wrong, after_wrong, short]
+    code3, verifier3, _, _ = paired(c)
+    padded = c.client.post("/api/v1/connect/exchange", json={"code": code3, "codeVerifier": f" {verifier3} "})
+    answers = [again, unknown, wrong, after_wrong, short, padded]
     assert {a.status_code for a in answers} == {400}
     bodies = [{k: v for k, v in a.json().items() if k != "requestId"} for a in answers]
     assert all(b == {"error": INVALID_CODE, "issues": []} for b in bodies), bodies
@@ -143,14 +145,14 @@ def test_an_expired_code_or_request_is_refused(two_businesses: Console) -> None:
 def test_a_request_is_decided_once_and_a_denial_goes_back_with_access_denied(two_businesses: Console) -> None:
     c = two_businesses
     _, challenge = pkce()
-    request_id = request_id_of(connect(c.client, challenge, state="s t&x"))
+    request_id = request_id_of(connect(c.client, challenge, state=" s t&x "))
     browser = fresh(c)
     csrf = sign_in(browser, "owner@a.example")
     answer = browser.post(f"/console/connect/{request_id}", data={"csrf": csrf, "decision": "deny"},
                           follow_redirects=False)  # fmt: skip
     assert answer.status_code == 303
     assert parse_qs(urlsplit(answer.headers["location"]).query) == {"x": ["1"], "error": ["access_denied"],
-                                                                     "state": ["s t&x"]}  # fmt: skip
+                                                                     "state": [" s t&x "]}  # fmt: skip
     again = browser.post(f"/console/connect/{request_id}", data={"csrf": csrf, "decision": "approve",
                                                                  "register": str(c.a.register_id)})  # fmt: skip
     assert again.status_code == 404
