@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 
 from openvcr.api.ratelimit import RateLimiter
 from openvcr.console.pairing import INVALID_CODE, digest
+from openvcr.store.db import now_ms
 from openvcr.store.schema.console import console_audit
 from openvcr.store.schema.foundation import api_keys
 from openvcr.store.schema.pairing import connect_requests
@@ -252,3 +253,22 @@ def test_unauthenticated_calls_are_rate_limited_per_address(two_businesses: Cons
     assert answer.status_code == 429 and int(answer.headers["retry-after"]) >= 1
     assert c.client.post("/api/v1/connect/exchange", json={"code": "a", "codeVerifier": "b"}).status_code == 429
     assert count(c, connect_requests) == 2
+
+
+def test_requests_never_exchanged_are_purged_a_day_after_they_lapse(two_businesses: Console) -> None:
+    c = two_businesses
+    code, verifier, _, _ = paired(c)
+    assert c.client.post("/api/v1/connect/exchange", json={"code": code, "codeVerifier": verifier}).status_code == 200
+    _, challenge = pkce()
+    connect(c.client, challenge)  # pending, lapsed long ago below
+    connect(c.client, challenge)  # pending, lapsed an hour ago below
+    with c.db.write() as conn:
+        ids = [i for (i,) in conn.execute(select(connect_requests.c.id).order_by(connect_requests.c.id))]
+        conn.execute(update(connect_requests).values(expires_at=1))  # the exchanged one too
+        conn.execute(
+            update(connect_requests).where(connect_requests.c.id == ids[2]).values(expires_at=now_ms() - 3_600_000)
+        )
+    connect(c.client, challenge)
+    with c.db.read() as conn:
+        left = [i for (i,) in conn.execute(select(connect_requests.c.id).order_by(connect_requests.c.id))]
+    assert left[:2] == [ids[0], ids[2]] and len(left) == 3
