@@ -117,8 +117,11 @@ def approval_page(request_id: RequestId, view: Annotated[View, Depends(page("key
 
 @console_router.post("/connect/{request_id}")
 def approval(request_id: RequestId, view: Annotated[View, Depends(action("keys"))]) -> Response:
+    decision = view.form.get("decision")
+    if decision not in ("approve", "deny"):
+        raise PageRefused(400, "Choose Approve or Deny", view.lang)
     try:
-        if view.form.get("decision") == "approve":
+        if decision == "approve":
             try:
                 register_id = int(view.form.get("register"))
             except ValueError:

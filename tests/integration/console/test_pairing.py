@@ -176,6 +176,7 @@ def test_approval_needs_sign_in_csrf_the_keys_permission_and_a_register_of_ones_
     assert answer.status_code == 303 and answer.headers["location"].startswith("/console/login")
     owner_a = fresh(c)
     csrf = sign_in(owner_a, "owner@a.example")
+    assert owner_a.post(f"/console/connect/{request_id}", data={"csrf": csrf}).status_code == 400  # no decision
     answer = owner_a.post(f"/console/connect/{request_id}", data={"csrf": "forged", "decision": "approve",
                                                                   "register": str(c.a.register_id)})  # fmt: skip
     assert answer.status_code == 403
