@@ -189,12 +189,12 @@ def exchange(db: Database, code: str, verifier: str) -> Exchanged:
         if row is None or row.status != "approved" or row.code_expires_at is None or row.code_expires_at <= now:
             raise _invalid()
         good = VERIFIER.fullmatch(verifier) is not None
-        if not (good and hmac.compare_digest(s256(verifier), row.code_challenge)):
+        register = repo.register_of(conn, row.register_id)
+        usable = register is not None and register.disabled_at is None  # a register disabled since: no key
+        if not (good and hmac.compare_digest(s256(verifier), row.code_challenge) and usable):
             repo.spend_code(conn, row.id, "burnt", now)  # burnt, or spent a moment ago: the same answer
         else:
-            register = repo.register_of(conn, row.register_id)
-            if register is None:  # pragma: no cover - registers are never deleted
-                raise _invalid()
+            assert register is not None
             issued = create_key(conn, row.register_id, DEFAULT_SCOPES, row.store_name)
             if not repo.spend_code(conn, row.id, "exchanged", now, issued.id):
                 raise _invalid()  # another exchange came first: this key is rolled back

@@ -57,8 +57,9 @@ def usable_registers(conn: Connection, entity_id: int) -> list[Any]:
 
 
 def register_of(conn: Connection, register_id: int) -> Any | None:
-    query = select(registers.c.id, registers.c.entity_id, registers.c.crn, registers.c.trading_platform_name,
-                   registers.c.authority_status).where(registers.c.id == register_id)  # fmt: skip
+    columns = (registers.c.id, registers.c.entity_id, registers.c.crn, registers.c.trading_platform_name,
+               registers.c.authority_status, registers.c.disabled_at)  # fmt: skip
+    query = select(*columns).where(registers.c.id == register_id)
     return conn.execute(query).first()
 
 

@@ -17,7 +17,7 @@ from openvcr.api.ratelimit import RateLimiter
 from openvcr.console.pairing import INVALID_CODE, digest
 from openvcr.store.db import now_ms
 from openvcr.store.schema.console import console_audit
-from openvcr.store.schema.foundation import api_keys
+from openvcr.store.schema.foundation import api_keys, registers
 from openvcr.store.schema.pairing import connect_requests
 from tests.integration.console.conftest import Console
 from tests.integration.console.test_web import count, fresh, sign_in
@@ -117,6 +117,17 @@ def test_a_code_is_single_use_and_every_failure_gets_the_same_answer(two_busines
     assert {a.status_code for a in answers} == {400}
     bodies = [{k: v for k, v in a.json().items() if k != "requestId"} for a in answers]
     assert all(b == {"error": INVALID_CODE, "issues": []} for b in bodies), bodies
+    assert count(c, api_keys) == keys
+
+
+def test_no_key_for_a_register_disabled_after_the_approval(two_businesses: Console) -> None:
+    c = two_businesses
+    code, verifier, _, _ = paired(c)
+    keys = count(c, api_keys)
+    with c.db.write() as conn:
+        conn.execute(update(registers).where(registers.c.id == c.a.register_id).values(disabled_at=now_ms()))
+    answer = c.client.post("/api/v1/connect/exchange", json={"code": code, "codeVerifier": verifier})
+    assert answer.status_code == 400 and answer.json()["error"] == INVALID_CODE
     assert count(c, api_keys) == keys
 
 
