@@ -194,11 +194,15 @@ def serve(
         result = _init(settings)
         if result.created:
             _print_init(result)
+    _first_owner(settings)
     busy = [p for p in (port, vsdc_port) if p is not None and not _port_free(host, p)]
     if busy:
         err_console.print(f"[red]port {busy[0]} on {host} is in use: cannot serve[/red]", highlight=False)
         raise typer.Exit(EXIT_CANNOT_START)
-    console.print(f"API:  http://{host}:{port}/api/v1   docs: http://{host}:{port}/docs")
+    console.print(
+        f"API:  http://{host}:{port}/api/v1   docs: http://{host}:{port}/docs   console: http://{host}:{port}/console",
+        soft_wrap=True,
+    )
     from openvcr.receipts.delivery import banner
 
     console.print(banner(settings), highlight=False, soft_wrap=True)  # where receipt e-mails go, or how to enable them
@@ -226,6 +230,24 @@ def serve(
     finally:
         if vsdc_process is not None:
             _stop_process(vsdc_process, timeout=GRACEFUL_SECONDS)
+
+
+def _first_owner(settings: Settings) -> None:
+    """On a database without console users: create the first owner and print a one-time login link."""
+    from openvcr.console.service import ensure_first_owner, login_link_url
+
+    db = _open(settings)
+    try:
+        owner = ensure_first_owner(db, settings)
+    finally:
+        db.dispose()
+    if owner is not None:
+        console.print(
+            f"Console: first owner {owner.email} (business {owner.tin}); one-time login link (valid "
+            f"{settings.console_link_minutes} min): {login_link_url(settings, owner.link_token)}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 GRACEFUL_SECONDS = 10.0
@@ -503,6 +525,10 @@ app.add_typer(src_app, name="src", no_args_is_help=True)
 from openvcr.sales.rates_cli import rates_app  # noqa: E402
 
 app.add_typer(rates_app, name="rates")
+from openvcr.console.cli import users_app  # noqa: E402
+
+app.add_typer(users_app, name="users", no_args_is_help=True)
+
 from openvcr.webhooks.cli import webhooks_app  # noqa: E402
 
 app.add_typer(webhooks_app, name="webhooks")

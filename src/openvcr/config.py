@@ -93,6 +93,16 @@ class Settings(BaseSettings):
     atax_timeout_seconds: float = 10.0
     # --- end V-SDC ---
 
+    # --- Merchant console (openvcr.console) ---
+    console_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)  # a session ends this long after sign-in
+    console_link_minutes: int = Field(default=24 * 60, ge=1, le=7 * 24 * 60)  # a one-time login link's life
+    console_login_attempts: int = Field(default=5, ge=1, le=1000)  # failed sign-ins per e-mail and address …
+    console_login_window_seconds: int = Field(default=900, ge=1)  # … within this window, then refused
+    console_owner_email: str = "owner@example.com"  # the first owner ``serve`` creates on an empty database
+    # Cookies carry ``Secure`` when this is true; unset: when ``public_url`` is https.
+    console_secure_cookies: bool | None = None
+    # --- end merchant console ---
+
     # --- Receipt e-mail (openvcr.receipts.delivery) ---
     # smtp://user:pass@host:587 (STARTTLS, required), smtps://user:pass@host:465 (implicit TLS),
     # smtp://host:25?starttls=off (a local relay without TLS, no credentials). None: receipt e-mails are held.

@@ -209,6 +209,9 @@ def create_app(
     for router in _routers():
         app.include_router(router)
     install_docs(app)
+    from openvcr.console.api import install_console
+
+    install_console(app)
 
     health = HealthCheck(ctx.db)
 

@@ -55,6 +55,19 @@ def test_serve_on_an_empty_database_prints_a_working_key(tmp_path: Path) -> None
         match = re.search(r"(ovcr_[A-Za-z0-9_-]{43})", log)
         assert match, log
         assert httpx.get(f"{base}/api/v1/whoami", headers={"X-API-KEY": match.group(1)}).status_code == 200
+        link = re.search(r"one-time login link .*?: (http://\S+/console/login/\S+)", log)
+        assert link, log  # the first console owner's link, beside the key
+        with httpx.Client() as browser:
+            form = browser.get(link.group(1))
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+            assert csrf
+            signed = browser.post(link.group(1), data={"csrf": csrf.group(1)}, follow_redirects=True)
+            assert signed.status_code == 200 and str(signed.url).endswith("/console/overview")
+        with httpx.Client() as late:
+            form = late.get(link.group(1))
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+            assert csrf
+            assert late.post(link.group(1), data={"csrf": csrf.group(1)}).status_code == 401  # used once
 
 
 def test_keys_cli_create_list_rotate_revoke(tmp_path: Path) -> None:

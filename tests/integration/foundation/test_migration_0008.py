@@ -42,7 +42,7 @@ def test_0008_keeps_the_data_and_adds_sms_off(db_url: str, tmp_path: Path) -> No
         assert migrate.current(db) == "0007"
         assert "sms_receipts" not in columns(db, "registers") and "receipt_phone" not in columns(db, "documents")
         assert "outbox_confirmations" not in inspect(db.engine).get_table_names()
-        migrate.upgrade(db)
+        migrate.upgrade(db, "0008")
         assert migrate.current(db) == "0008"
         with db.read() as conn:
             register = conn.execute(select(registers)).one()

@@ -7,6 +7,7 @@ distributed by register without cross-shard transactions.
 from openvcr.store.schema import (
     authority,
     confirmations,
+    console,
     documents,
     foundation,
     identity,
@@ -23,6 +24,7 @@ from openvcr.store.schema.base import metadata
 __all__ = [
     "authority",
     "confirmations",
+    "console",
     "documents",
     "foundation",
     "identity",

@@ -1,0 +1,1 @@
+"""The merchant console: people and roles (``service``), sessions and CSRF (``web``), pages (``pages``)."""
