@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from openvcr.authority.factory import close_sandbox_simulators
 from openvcr.store import migrate
 from openvcr.store.db import Database
 
@@ -163,3 +164,13 @@ def database(db_url: str, _migrated_templates: _Templates) -> Iterator[Database]
         yield db
     finally:
         db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _close_sandbox_state(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test that used ``tmp_path``, close the SRC sandbox simulators whose state lives under it (the
+    process keeps one per state directory; without this, every test would leave its state file open)."""
+    directory: Path | None = request.getfixturevalue("tmp_path") if "tmp_path" in request.fixturenames else None
+    yield
+    if directory is not None:
+        close_sandbox_simulators(directory)

@@ -36,7 +36,9 @@ from openvcr.store.db import Database
 
 API_DESCRIPTION = """
 OpenVCR serves the **VCR API v1**: register sales, prepayments and refunds with Armenia's State Revenue
-Committee and get fiscal receipts. Authenticate every call with the `X-API-KEY` header.
+Committee and get fiscal receipts. Authenticate every call with the `X-API-KEY` header, except the two
+pairing calls (`POST /api/v1/connect/requests`, `POST /api/v1/connect/exchange`), by which a shop obtains its key,
+and the operator API (`/api/operator/v1`), which takes an operator token (`Authorization: Bearer …`).
 
 Errors use HTTP status codes and one JSON envelope:
 `{"error": "...", "issues": [{"path": [...], "message": "...", "code": "..."}], "requestId": "..."}`.
@@ -50,6 +52,7 @@ transliteration (no machine translation is done).
 
 def _routers() -> list[APIRouter]:
     from openvcr.catalog.api import router as catalog_router
+    from openvcr.console.api_pairing import router as pairing_router
     from openvcr.operators.api import router as operator_router
     from openvcr.prepayments.api import router as prepayments_router
     from openvcr.receipts.api import router as receipts_router
@@ -74,6 +77,7 @@ def _routers() -> list[APIRouter]:
         receipts_router,
         vsdc_router,
         webhooks_router,
+        pairing_router,
         operator_router,
     ]
 

@@ -52,6 +52,17 @@ def sandbox_simulator(settings: Settings) -> Simulator:
         return simulator
 
 
+def close_sandbox_simulators(under: Path) -> int:
+    """Close and forget the process's simulators whose state directory is ``under`` (or inside it); return how
+    many. A process that is done with a sandbox state directory (a test, a finished command) frees its file."""
+    root = under.resolve()
+    with _guard:
+        done = [key for key in _simulators if key[0] == root or root in key[0].parents]
+        for key in done:
+            _simulators.pop(key).state.close()
+    return len(done)
+
+
 def build_http_gateway(settings: Settings) -> HttpSrcGateway:
     """The HTTP client for ``settings.src_url`` with the configured TLS identity and timeouts."""
     verify = True

@@ -60,6 +60,9 @@ from openvcr.client.models import (
     CashierCreated,
     CashierRef,
     ClassifierHit,
+    ConnectExchanged,
+    ConnectRequestCreate,
+    ConnectRequestCreated,
     Department,
     DepartmentBrief,
     DepartmentCreate,
@@ -147,6 +150,7 @@ from openvcr.client.models import (
     WebhookEventType,
     WhoAmI,
 )
+from openvcr.client.pkce import PkcePair, pkce_challenge, pkce_pair
 from openvcr.client.webhooks import WebhookVerificationError, verify_webhook
 
 __all__ = [
@@ -169,6 +173,9 @@ __all__ = [
     "ClassifierHit",
     "Client",
     "ConflictError",
+    "ConnectExchanged",
+    "ConnectRequestCreate",
+    "ConnectRequestCreated",
     "Department",
     "DepartmentBrief",
     "DepartmentCreate",
@@ -211,6 +218,7 @@ __all__ = [
     "Pending",
     "PendingError",
     "PermissionDeniedError",
+    "PkcePair",
     "PrepaymentAmount",
     "PrepaymentBalance",
     "PrepaymentCreate",
@@ -269,5 +277,7 @@ __all__ = [
     "WebhookVerificationError",
     "WhoAmI",
     "idempotency_key_for",
+    "pkce_challenge",
+    "pkce_pair",
     "verify_webhook",
 ]

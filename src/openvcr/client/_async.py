@@ -30,7 +30,7 @@ class AsyncClient:
     def __init__(
         self,
         base_url: str,
-        api_key: str,
+        api_key: str | None = None,
         *,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int = b.DEFAULT_MAX_RETRIES,
@@ -65,7 +65,12 @@ class AsyncClient:
         while True:
             try:
                 response = await self._http.request(
-                    call.method, call.path, params=call.params, content=call.content(), headers=call.headers()
+                    call.method,
+                    call.path,
+                    params=call.params,
+                    content=call.content(),
+                    headers=call.headers(),
+                    auth=call.auth,
                 )
             except httpx.TransportError as exc:
                 error = b.network_error(exc, call)
@@ -76,6 +81,16 @@ class AsyncClient:
                 attempt += 1
                 continue
             return b.read_answer(response, call)
+
+    # --- pairing (no API key: a client made without one can call these) ---
+
+    async def create_connect_request(self, request: m.ConnectRequestCreate) -> m.ConnectRequestCreated:
+        """``POST /connect/requests``: start pairing; open ``connect_url`` in the merchant's browser."""
+        return await self._call(b.create_connect_request(request))
+
+    async def exchange_connect_code(self, code: str, code_verifier: str) -> m.ConnectExchanged:
+        """``POST /connect/exchange``: the approved code and the PKCE verifier for the register's API key."""
+        return await self._call(b.exchange_connect_code(code, code_verifier))
 
     # --- account and catalog ---
 

@@ -68,6 +68,12 @@ class Call(Generic[T]):
     params: Mapping[str, str] = field(default_factory=dict)
     body: dict[str, Any] | None = None
     idempotency_key: str | None = None
+    anonymous: bool = False  # sent without the API key (pairing)
+
+    @property
+    def auth(self) -> Any:
+        """What httpx is given as ``auth=``: nothing for an anonymous call, else the client's API key."""
+        return None if self.anonymous else httpx.USE_CLIENT_DEFAULT
 
     def headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}
@@ -88,7 +94,7 @@ class Settings:
     """The options both clients validate the same way."""
 
     base_url: str
-    api_key: ApiKeyAuth
+    api_key: ApiKeyAuth | None  # None: only the calls without a key (pairing) can be made
     timeout: httpx.Timeout
     max_retries: int
     retry_backoff: float
@@ -98,7 +104,7 @@ class Settings:
     def of(
         cls,
         base_url: str,
-        api_key: str,
+        api_key: str | None,
         timeout: float | httpx.Timeout | None,
         max_retries: int,
         retry_backoff: float,
@@ -116,7 +122,7 @@ class Settings:
         elif not isinstance(timeout, httpx.Timeout):
             timeout = httpx.Timeout(timeout)
         agent = f"{user_agent} {USER_AGENT}" if user_agent else USER_AGENT
-        return cls(url, ApiKeyAuth(api_key), timeout, max_retries, retry_backoff, agent)
+        return cls(url, None if api_key is None else ApiKeyAuth(api_key), timeout, max_retries, retry_backoff, agent)
 
     def client_options(self) -> dict[str, Any]:
         return {
@@ -409,6 +415,15 @@ DocumentStatus = m.SaleDetail | m.SaleRefundStatus | m.PrepaymentDetail | m.Prep
 
 
 StatusT = TypeVar("StatusT", bound=DocumentStatus)
+
+
+def create_connect_request(request: m.ConnectRequestCreate) -> Call[m.ConnectRequestCreated]:
+    return Call("POST", "/connect/requests", _one(m.ConnectRequestCreated), body=request.wire(), anonymous=True)
+
+
+def exchange_connect_code(code: str, code_verifier: str) -> Call[m.ConnectExchanged]:
+    body = {"code": code, "codeVerifier": code_verifier}
+    return Call("POST", "/connect/exchange", _one(m.ConnectExchanged), body=body, anonymous=True)
 
 
 def _widened(call: Call[StatusT]) -> Call[DocumentStatus]:

@@ -848,3 +848,35 @@ class Pending(_Response):
     id: int
     status_url: str
     may_resubmit: bool
+
+
+# --- pairing ---
+
+
+class ConnectRequestCreate(_Request):
+    """A connect request: where the merchant's browser comes back to, the shop's name, an opaque ``state`` and
+    the PKCE S256 challenge (``pkce_pair()``)."""
+
+    redirect_uri: str
+    """``https://…``, or plain ``http://`` on a loopback host; no fragment, no credentials."""
+    store_name: str
+    """Shown to the merchant; the API key is named after it."""
+    state: str
+    code_challenge: str
+
+
+class ConnectRequestCreated(_Response):
+    request_id: str
+    connect_url: str
+    """Open it in the merchant's browser: they sign in, pick a register and approve (or deny)."""
+    expires_at: datetime
+
+
+class ConnectExchanged(_Response):
+    api_key: str
+    """The register's new API key (shown this once)."""
+    expires_at: datetime | None
+    """None: the key does not expire (it is revoked in the console)."""
+    vcr_id: int
+    crn: str | None
+    register_name: str

@@ -403,7 +403,12 @@ def parse_date(value: str, name: str) -> date | None:
 
 def install_console(app: FastAPI) -> None:
     """Mount the console on the app: its pages, its assets and its error pages."""
-    from openvcr.console import api_pages, api_reports, api_webhooks  # noqa: F401  (registers the pages on ``router``)
+    from openvcr.console import (  # noqa: F401  (register the pages on ``router``)
+        api_pages,
+        api_pairing,
+        api_reports,
+        api_webhooks,
+    )
 
     app.include_router(router)
     app.mount(f"{BASE}/static", StaticFiles(directory=STATIC), name="console-static")

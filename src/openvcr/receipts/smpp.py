@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import select
+import selectors
 import socket
 import ssl
 import threading
@@ -276,8 +276,10 @@ class SmppSession:
             return False
         if isinstance(sock, ssl.SSLSocket) and sock.pending():
             return True
-        readable, _w, _x = select.select([sock], [], [], max(0.0, wait))
-        return bool(readable)
+        # A selector, not select.select: a busy process may hold descriptors beyond select's limit of 1024.
+        with selectors.DefaultSelector() as selector:
+            selector.register(sock, selectors.EVENT_READ)
+            return bool(selector.select(max(0.0, wait)))
 
     def poll(self, wait: float) -> None:
         """Read what the SMSC sent for up to ``wait`` seconds (receipts), keep the session alive, rebind a

@@ -43,6 +43,7 @@ PAGES: dict[str, str | None] = {
     "/console/reports/{report_id}.pdf": "reports",
     "/console/webhooks": "webhooks",
     "/console/webhooks/{webhook_id}": "webhooks",
+    "/console/connect/{request_id}": "keys",
 }
 PUBLIC = {"/console/login", "/console/login/{token}", "/console/language/{code}", "/console"}
 
@@ -197,6 +198,8 @@ def test_every_console_page_as_every_role_shows_nothing_of_another_business(two_
                       headers=c.api(b)).json()["id"]
         for b in ("a", "b")
     )  # fmt: skip
+    connect = {"redirectUri": "https://shop.example/cb", "storeName": "S", "state": "s", "codeChallenge": "A" * 43}
+    pairing = c.client.post("/api/v1/connect/requests", json=connect).json()
     with c.db.read() as conn:
         prefixes = {r.register_id: r.prefix for r in conn.execute(select(api_keys))}
     marks = {
@@ -215,6 +218,7 @@ def test_every_console_page_as_every_role_shows_nothing_of_another_business(two_
         for path, permission in PAGES.items():
             url = path.replace("{sale_id}", str(own_sale)).replace("{report_id}", str(own_report))
             url = url.replace("{webhook_id}", str(own_hook))
+            url = url.replace("{request_id}", pairing["requestId"])
             answer = client.get(url)
             expected = 200 if permission is None or allowed(role, permission) else 403
             assert answer.status_code == expected, (email, url, answer.status_code)

@@ -15,7 +15,7 @@ def test_migrated_schema_matches_the_declared_tables(db_url: str) -> None:
     db = Database(db_url)
     try:
         migrate.upgrade(db)
-        assert migrate.current(db) == "0009"
+        assert migrate.current(db) == "0010"
         with db.engine.connect() as conn:
             differences = compare_metadata(MigrationContext.configure(conn), metadata)
         assert differences == []

@@ -120,7 +120,7 @@ def test_the_async_client_has_every_method_of_the_client_with_the_same_parameter
 
     sync, asynchronous = public(Client), public(AsyncClient)
     assert set(sync) - {"close"} == set(asynchronous) - {"aclose"}
-    assert len(sync) == 36  # 34 routes of /api/v1 (5 of them webhooks, 7 reports and lists), pending_status and close
+    assert len(sync) == 38  # 36 routes of /api/v1 (5 webhooks, 7 reports and lists, 2 pairing), pending_status, close
     for name, method in sync.items():
         if name == "close":
             continue
