@@ -5,13 +5,17 @@ Rules:
   DER bytes go to the simulator, which maps the serial number to a CRN/TIN).
 - A ``drop`` fault closes the connection without an answer after the work was committed.
 - Every answer closes the connection (as SRC's clients expect nothing else).
+- A TLS handshake a client breaks off (it does not trust the server, or has no certificate for mutual TLS) is a
+  log line of ``openvcr.sandbox``, not a traceback on stderr: refusing such clients is the server's job.
 - ``latency_ms`` (default 0) delays every answer by that long before the request is handled, like a distant
   SRC; the wait holds no lock, so requests of different registers wait in parallel.
 """
 
 from __future__ import annotations
 
+import logging
 import ssl
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -19,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from openvcr.authority.sandbox.simulator import Simulator
+
+log = logging.getLogger("openvcr.sandbox")
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,13 @@ class SandboxHttpServer(ThreadingHTTPServer):
                 context.verify_mode = ssl.CERT_REQUIRED
                 context.load_verify_locations(cafile=str(tls.client_ca))
             self.socket = context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        failure = sys.exc_info()[1]
+        if isinstance(failure, ssl.SSLError | ConnectionError | TimeoutError):
+            log.info("sandbox: connection from %s ended before a request: %s", client_address, failure)
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
     @property
     def url(self) -> str:
