@@ -6,8 +6,6 @@ and a screenshot of every page (desktop and phone) under ``test-artifacts/browse
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.e2e.server import init_json, openvcr_env, serve
+from tests.e2e.server import add_console_user, init_json, openvcr_env, serve
 
 PASSWORD = "accountant's long password"
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+/console/login/[A-Za-z0-9_\-]+)")
@@ -43,12 +41,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         found = LINK.search(printed)
         assert found is not None, printed
         assert "Console: first owner owner@example.com" in printed
-        added = subprocess.run(
-            [sys.executable, "-m", "openvcr", "users", "add", "--email", "accountant@shop.example", "--role",
-             "accountant", "--business", init["tin"], "--password-stdin", "--database", database],
-            input=PASSWORD + "\n", env=env, capture_output=True, text=True, timeout=120, check=False,
-        )  # fmt: skip
-        assert added.returncode == 0, added.stderr
+        add_console_user(database, env, "accountant@shop.example", "accountant", init["tin"], PASSWORD)
         running = Served(base, init, found.group(1))
         try:
             yield running

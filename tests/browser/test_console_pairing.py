@@ -6,8 +6,6 @@ denied (``error=access_denied``). Screenshots: ``test-artifacts/browser/pairing-
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from openvcr.client import Client, ConnectRequestCreate, pkce_pair
-from tests.e2e.server import free_port, init_json, openvcr_env, serve
+from tests.e2e.server import add_console_user, free_port, init_json, openvcr_env, serve
 
 PASSWORD = "the developer's long password"
 
@@ -76,12 +74,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     port = free_port()
     env = openvcr_env(home / "sandbox", OPENVCR_PUBLIC_URL=f"http://127.0.0.1:{port}")
     init = init_json(database, env)
-    added = subprocess.run(
-        [sys.executable, "-m", "openvcr", "users", "add", "--email", "dev@shop.example", "--role", "developer",
-         "--business", init["tin"], "--password-stdin", "--database", database],
-        input=PASSWORD + "\n", env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
+    add_console_user(database, env, "dev@shop.example", "developer", init["tin"], PASSWORD)
     with serve(database, env, port=port) as (base, _process):
         yield Served(base, init)
 

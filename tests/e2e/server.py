@@ -31,17 +31,29 @@ def openvcr_env(state_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def run_cli(
-    args: list[str], env: dict[str, str], timeout: float = 120, command: list[str] | None = None
+    args: list[str],
+    env: dict[str, str],
+    timeout: float = 120,
+    command: list[str] | None = None,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``openvcr ARGS`` as ``python -m openvcr`` (or ``command``, e.g. the installed ``openvcr`` script)."""
     return subprocess.run(
         [*(command or [sys.executable, "-m", "openvcr"]), *args],
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
     )
+
+
+def add_console_user(database: str, env: dict[str, str], email: str, role: str, tin: str, password: str) -> None:
+    """``openvcr users add`` of a console user with a password (given on stdin), asserting it succeeded."""
+    args = ["users", "add", "--email", email, "--role", role, "--business", tin, "--password-stdin"]
+    added = run_cli([*args, "--database", database], env, stdin=password + "\n")
+    assert added.returncode == 0, added.stderr
 
 
 def init_json(database: str, env: dict[str, str]) -> dict[str, Any]:

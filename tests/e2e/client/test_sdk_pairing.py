@@ -8,8 +8,6 @@ import asyncio
 import base64
 import hashlib
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +25,7 @@ from openvcr.client import (
     pkce_challenge,
     pkce_pair,
 )
-from tests.e2e.server import free_port, init_json, openvcr_env, serve
+from tests.e2e.server import add_console_user, free_port, init_json, openvcr_env, serve
 
 PASSWORD = "the owner's long password"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -47,12 +45,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     port = free_port()
     env = openvcr_env(home / "sandbox", OPENVCR_PUBLIC_URL=f"http://127.0.0.1:{port}")
     init = init_json(database, env)
-    added = subprocess.run(
-        [sys.executable, "-m", "openvcr", "users", "add", "--email", "owner@shop.example", "--role", "owner",
-         "--business", init["tin"], "--password-stdin", "--database", database],
-        input=PASSWORD + "\n", env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
+    add_console_user(database, env, "owner@shop.example", "owner", init["tin"], PASSWORD)
     with serve(database, env, port=port) as (base, _process):
         yield Served(base, init)
 
