@@ -16,10 +16,13 @@ Rules:
 
 from __future__ import annotations
 
+import ssl
 import threading
 from pathlib import Path
 
+import httpx
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from openvcr.authority.client import HttpSrcGateway, build_ssl_context, identity_ssl_context
 from openvcr.authority.errors import AuthorityError
@@ -63,32 +66,37 @@ def close_sandbox_simulators(under: Path) -> int:
     return len(done)
 
 
-def build_http_gateway(settings: Settings) -> HttpSrcGateway:
-    """The HTTP client for ``settings.src_url`` with the configured TLS identity and timeouts."""
-    verify = True
-    if settings.src_url.startswith("https://"):
-        verify_context = build_ssl_context(
-            ca=settings.src_ca,
-            cert=settings.src_cert,
-            key=settings.src_key,
-            key_passphrase=settings.src_key_passphrase.get_secret_value() if settings.src_key_passphrase else None,
-            p12=settings.src_p12,
-            p12_passphrase=settings.src_p12_passphrase.get_secret_value() if settings.src_p12_passphrase else None,
-        )
-        return HttpSrcGateway(
-            settings.src_url,
-            language=settings.src_language,
-            timeout_seconds=settings.src_timeout_seconds,
-            connect_timeout_seconds=settings.src_connect_timeout_seconds,
-            verify=verify_context,
-        )
+def _client(
+    settings: Settings,
+    url: str,
+    *,
+    verify: ssl.SSLContext | bool = True,
+    transport: httpx.BaseTransport | None = None,
+) -> HttpSrcGateway:
+    """An SRC client at ``url`` with the settings' language and timeouts."""
     return HttpSrcGateway(
-        settings.src_url,
+        url,
         language=settings.src_language,
         timeout_seconds=settings.src_timeout_seconds,
         connect_timeout_seconds=settings.src_connect_timeout_seconds,
         verify=verify,
+        transport=transport,
     )
+
+
+def build_http_gateway(settings: Settings) -> HttpSrcGateway:
+    """The HTTP client for ``settings.src_url`` with the configured TLS identity and timeouts."""
+    if not settings.src_url.startswith("https://"):
+        return _client(settings, settings.src_url)
+    verify_context = build_ssl_context(
+        ca=settings.src_ca,
+        cert=settings.src_cert,
+        key=settings.src_key,
+        key_passphrase=settings.src_key_passphrase.get_secret_value() if settings.src_key_passphrase else None,
+        p12=settings.src_p12,
+        p12_passphrase=settings.src_p12_passphrase.get_secret_value() if settings.src_p12_passphrase else None,
+    )
+    return _client(settings, settings.src_url, verify=verify_context)
 
 
 def build_gateway(settings: Settings, db: Database | None = None) -> SrcGateway:
@@ -104,39 +112,18 @@ def register_client(settings: Settings, identity: StoredIdentity) -> HttpSrcGate
     assert identity.cert_pem is not None
     if settings.src_mode == "sandbox":
         leaf = x509.load_pem_x509_certificate(identity.cert_pem.encode())
-        from cryptography.hazmat.primitives.serialization import Encoding
-
-        return HttpSrcGateway(
-            IN_PROCESS_URL,
-            language=settings.src_language,
-            timeout_seconds=settings.src_timeout_seconds,
-            connect_timeout_seconds=settings.src_connect_timeout_seconds,
-            transport=SandboxTransport(sandbox_simulator(settings), client_cert=leaf.public_bytes(Encoding.DER)),
-        )
+        transport = SandboxTransport(sandbox_simulator(settings), client_cert=leaf.public_bytes(Encoding.DER))
+        return _client(settings, IN_PROCESS_URL, transport=transport)
     key = open_key(identity.key_enc, settings.master_key.get_secret_value(), identity.register_id)
-    verify = (
-        identity_ssl_context(ca=settings.src_ca, cert_pem=identity.cert_pem, key=key)
-        if settings.src_url.startswith("https://")
-        else True
-    )
-    return HttpSrcGateway(
-        settings.src_url,
-        language=settings.src_language,
-        timeout_seconds=settings.src_timeout_seconds,
-        connect_timeout_seconds=settings.src_connect_timeout_seconds,
-        verify=verify,
-    )
+    if not settings.src_url.startswith("https://"):
+        return _client(settings, settings.src_url)
+    verify = identity_ssl_context(ca=settings.src_ca, cert_pem=identity.cert_pem, key=key)
+    return _client(settings, settings.src_url, verify=verify)
 
 
 def _default_gateway(settings: Settings) -> SrcGateway:
     if settings.src_mode == "sandbox":
-        return HttpSrcGateway(
-            IN_PROCESS_URL,
-            language=settings.src_language,
-            timeout_seconds=settings.src_timeout_seconds,
-            connect_timeout_seconds=settings.src_connect_timeout_seconds,
-            transport=SandboxTransport(sandbox_simulator(settings)),
-        )
+        return _client(settings, IN_PROCESS_URL, transport=SandboxTransport(sandbox_simulator(settings)))
     return build_http_gateway(settings)
 
 
