@@ -56,18 +56,24 @@ LAYOUTS: Final[dict[str, Layout]] = {
 }
 
 
-def _new_pdf(content: ReceiptContent, page: PageFormat) -> FPDF:
+def new_pdf(page: PageFormat, *, title: str, author: str, language: str) -> FPDF:
+    """An empty PDF of the page format with the shipped fonts, margins and document properties (no page yet)."""
     layout = LAYOUTS[page]
     pdf = FPDF(unit="mm", format="A4" if page == "a4" else (layout.width, MAX_ROLL_MM))
     pdf.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font(FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.set_margins(layout.margin, layout.margin, layout.margin)
     pdf.set_auto_page_break(page == "a4", margin=layout.margin)
-    pdf.set_title(f"{content.title} № {content.receipt_id} — {content.business}")
-    pdf.set_author(content.business)
+    pdf.set_title(title)
+    pdf.set_author(author)
     pdf.set_creator("OpenVCR")
-    pdf.set_lang(content.language)
+    pdf.set_lang(language)
     return pdf
+
+
+def _new_pdf(content: ReceiptContent, page: PageFormat) -> FPDF:
+    title = f"{content.title} № {content.receipt_id} — {content.business}"
+    return new_pdf(page, title=title, author=content.business, language=content.language)
 
 
 class _Writer:

@@ -22,7 +22,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from openvcr.receipts.pdf import FONT, FONT_DIR, LAYOUTS, MAX_ROLL_MM, PageFormat
+from openvcr.receipts.pdf import FONT, LAYOUTS, MAX_ROLL_MM, PageFormat, new_pdf
 from openvcr.receipts.render import amount, yerevan_time
 from openvcr.registers.models import Register
 from openvcr.reports.i18n import strings
@@ -222,15 +222,7 @@ def render_report_pdf(report: ShiftReport, register: Register, language: str, pa
     """The printable report as a PDF (``a4`` or ``80mm``)."""
     content = report_content(report, register, language)
     layout = LAYOUTS[page]
-    pdf = FPDF(unit="mm", format="A4" if page == "a4" else (layout.width, MAX_ROLL_MM))
-    pdf.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
-    pdf.add_font(FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
-    pdf.set_margins(layout.margin, layout.margin, layout.margin)
-    pdf.set_auto_page_break(page == "a4", margin=layout.margin)
-    pdf.set_title(f"{content.title} — {content.business}")
-    pdf.set_author(content.business)
-    pdf.set_creator("OpenVCR")
-    pdf.set_lang(language)
+    pdf = new_pdf(page, title=f"{content.title} — {content.business}", author=content.business, language=language)
     if page == "80mm":
         probe = copy.deepcopy(pdf)
         probe.add_page()
